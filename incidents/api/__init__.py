@@ -1,0 +1,15 @@
+"""One blueprint per resource, all under /api/v1."""
+
+from __future__ import annotations
+
+from incidents.api import audit, incidents, me, units, users
+
+BLUEPRINTS = [incidents.blp, units.blp, users.blp, me.blp, audit.blp]
+
+
+def register(api) -> None:
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -1,0 +1,129 @@
+"""The request boundary shared by every resource.
+
+``ApiView`` wraps each view in one unit of work: replay an Idempotency-Key seen before, run the
+view, then commit once on success or roll back on any error. Services only flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import current_app, request
+from flask.views import MethodView
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from incidents import auth
+from incidents.errors import DomainError, PreconditionFailed, PreconditionRequired
+from incidents.extensions import db
+from incidents.services import audit, idempotency
+
+
+def unit_of_work(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            replay = idempotency.replay_if_seen()
+            if replay is not None:
+                db.session.rollback()
+                return replay
+            response = current_app.make_response(view(*args, **kwargs))
+            if response.status_code >= 400:
+                db.session.rollback()
+                return response
+            idempotency.remember(response)
+            db.session.commit()
+            return response
+        except StaleDataError as exc:
+            db.session.rollback()
+            raise PreconditionFailed(
+                "Someone else changed this resource while you were changing it; "
+                "read it again and retry with its new ETag."
+            ) from exc
+        except IntegrityError:
+            db.session.rollback()
+            replay = idempotency.replay_after_race()
+            if replay is not None:
+                return replay
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            audit.write_after_rollback(exc)
+            raise
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return wrapper
+
+
+class ApiView(MethodView):
+    decorators = [unit_of_work]
+
+
+def authenticated(blp, *roles: str) -> Callable:
+    """Require a valid bearer token (401) and, if given, one of ``roles`` (403); document both
+    in the OpenAPI description. Checked before the body is parsed."""
+
+    def decorator(func: Callable) -> Callable:
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            auth.require_roles(auth.current_user(), roles)
+            return func(*args, **kwargs)
+
+        wrapper = blp.doc(security=[{"bearerAuth": []}])(wrapper)
+        wrapper = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
+        if roles:
+            wrapper = blp.alt_response(403, response="FORBIDDEN")(wrapper)
+        return wrapper
+
+    return decorator
+
+
+def documents_errors(blp, *codes: int) -> Callable:
+    names = {
+        400: "BAD_REQUEST",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        409: "CONFLICT",
+        412: "PRECONDITION_FAILED",
+        413: "REQUEST_ENTITY_TOO_LARGE",
+        415: "UNSUPPORTED_MEDIA_TYPE",
+        422: "UNPROCESSABLE_ENTITY",
+        428: "PRECONDITION_REQUIRED",
+        503: "SERVICE_UNAVAILABLE",
+    }
+
+    def decorator(func: Callable) -> Callable:
+        for code in codes:
+            func = blp.alt_response(code, response=names[code])(func)
+        return func
+
+    return decorator
+
+
+# -- ETag / If-Match ---------------------------------------------------------------------
+
+
+def etag_of(resource) -> str:
+    return f'"{type(resource).__name__.lower()}-{resource.id}-v{resource.version}"'
+
+
+def require_if_match(resource) -> None:
+    """Changes need the version the client read (If-Match): without it 428, stale 412.
+    The UPDATE itself is also guarded by the version column, so a race is a 412 too."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise PreconditionRequired(
+            "Send the ETag you read in an If-Match header, so that you do not overwrite a "
+            "change you have not seen.",
+            errors={"If-Match": ["required"]},
+        )
+    current = etag_of(resource)
+    offered = [tag.strip() for tag in header.split(",")]
+    if "*" not in offered and current not in offered and f"W/{current}" not in offered:
+        raise PreconditionFailed(
+            "The resource has changed since you read it; read it again for its new ETag.",
+            errors={"If-Match": [f"stale; current is {current}"]},
+        )

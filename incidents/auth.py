@@ -1,0 +1,170 @@
+"""Identity, roles and the scope query every incident read goes through.
+
+The bearer token says who the caller is; roles and unit leadership come from the database.
+Two kinds of token are accepted:
+
+* local tokens (HS256, signed with SECRET_KEY) issued by ``flask tokens issue`` — on by default
+  unless OpenID Connect is configured (LOCAL_TOKENS);
+* the organisation's OpenID Connect tokens (RS256/ES256), verified against OIDC_JWKS_URL with
+  OIDC_ISSUER and OIDC_AUDIENCE; the user is found by the OIDC_USER_CLAIM claim (email).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+from flask import current_app, g, request
+from sqlalchemy import false, func, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from incidents.clock import utcnow
+from incidents.domain import REPORTING_ROLES, Role
+from incidents.errors import Forbidden, ServiceUnavailable, Unauthorized
+from incidents.extensions import db
+from incidents.models import Incident, User, subtree_ids_query
+
+_OIDC_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384"]
+
+
+def issue_local_token(user: User, hours: int | None = None) -> str:
+    config = current_app.config
+    hours = hours or config["TOKEN_DEFAULT_HOURS"]
+    if hours > config["TOKEN_MAX_HOURS"]:
+        raise ValueError(f"at most {config['TOKEN_MAX_HOURS']} hours (TOKEN_MAX_HOURS)")
+    now = utcnow()
+    claims = {
+        "iss": config["TOKEN_ISSUER"],
+        "aud": config["TOKEN_AUDIENCE"],
+        "sub": str(user.id),
+        "email": user.email,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(hours=hours),
+    }
+    return jwt.encode(claims, config["SECRET_KEY"], algorithm="HS256")
+
+
+def _jwks_client() -> jwt.PyJWKClient:
+    clients = current_app.extensions.setdefault("incidents.jwks", {})
+    url = current_app.config["OIDC_JWKS_URL"]
+    if url not in clients:
+        clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+    return clients[url]
+
+
+def _decode(token: str) -> tuple[str, str]:
+    """Verify the token; return (how the user is identified, the value): ("id", "17") for a
+    local token, ("email", "a@b.se") for an OpenID Connect token."""
+    config = current_app.config
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.DecodeError as exc:
+        raise Unauthorized("The bearer token is malformed.") from exc
+    algorithm = header.get("alg")
+    leeway = config["TOKEN_LEEWAY_SECONDS"]
+    try:
+        if algorithm == "HS256" and config["LOCAL_TOKENS"]:
+            claims = jwt.decode(
+                token,
+                config["SECRET_KEY"],
+                algorithms=["HS256"],
+                audience=config["TOKEN_AUDIENCE"],
+                issuer=config["TOKEN_ISSUER"],
+                leeway=leeway,
+                options={"require": ["exp", "iat", "sub"]},
+            )
+            return "id", str(claims["sub"])
+        if algorithm in _OIDC_ALGORITHMS and config.get("OIDC_JWKS_URL"):
+            try:
+                signing_key = _jwks_client().get_signing_key_from_jwt(token)
+            except jwt.PyJWKClientConnectionError as exc:
+                raise ServiceUnavailable(
+                    "The identity provider's signing keys could not be fetched.",
+                    headers={"Retry-After": "30"},
+                ) from exc
+            claims = jwt.decode(
+                token,
+                signing_key.key,
+                algorithms=_OIDC_ALGORITHMS,
+                audience=config["OIDC_AUDIENCE"],
+                issuer=config["OIDC_ISSUER"],
+                leeway=leeway,
+                options={"require": ["exp", "iat"]},
+            )
+            claim = config["OIDC_USER_CLAIM"]
+            if not isinstance(claims.get(claim), str):
+                raise Unauthorized(f"The token has no {claim!r} claim.")
+            return "email", claims[claim]
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The bearer token has expired.") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise Unauthorized("The bearer token's signature is not valid.") from exc
+    except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
+        raise Unauthorized(f"The bearer token is not valid: {exc}.") from exc
+    raise Unauthorized(f"Tokens signed with {algorithm!r} are not accepted here.")
+
+
+def _authenticate() -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise Unauthorized("A bearer token is required (Authorization: Bearer <token>).")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+    kind, value = _decode(token.strip())
+    if kind == "id":
+        user = db.session.get(User, int(value)) if value.isdigit() else None
+    else:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == value.lower()))
+    if user is None:
+        raise Unauthorized("The token's user is not registered in this service.")
+    if not user.active:
+        raise Unauthorized("The token's user has been deactivated.")
+    return user
+
+
+def current_user() -> User:
+    """The authenticated caller, verified once per request."""
+    if "current_user" not in g:
+        g.current_user = _authenticate()
+    return g.current_user
+
+
+def optional_user() -> User | None:
+    """The caller if the request carries a valid token, else None (never raises 401)."""
+    if "current_user" in g:
+        return g.current_user
+    if not request.headers.get("Authorization"):
+        return None
+    try:
+        return current_user()
+    except (Unauthorized, ServiceUnavailable):
+        return None
+
+
+def require_roles(user: User, roles: tuple[str, ...]) -> None:
+    if roles and not user.has_role(*roles):
+        wanted = " or ".join(roles)
+        raise Forbidden(f"This needs the {wanted} role.")
+
+
+def may_report(user: User) -> bool:
+    return user.has_role(*REPORTING_ROLES)
+
+
+def incident_scope(user: User) -> ColumnElement[bool]:
+    """The incidents a user may see — the one access rule every incident query starts from.
+
+    hr: all. Everyone: what they reported and what was reported on their behalf. A manager:
+    incidents of the units they lead and every unit below them. admin alone gives nothing.
+    """
+    if user.has_role(Role.HR):
+        return true()
+    conditions: list[ColumnElement[bool]] = [
+        Incident.reporter_id == user.id,
+        Incident.on_behalf_of_id == user.id,
+    ]
+    if user.has_role(Role.MANAGER) and user.leads_unit_ids:
+        conditions.append(Incident.unit_id.in_(subtree_ids_query(user.leads_unit_ids)))
+    return or_(*conditions) if conditions else false()

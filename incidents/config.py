@@ -1,0 +1,137 @@
+"""Settings, read from the environment (docs/configuration.md lists every one).
+
+Development needs nothing set: the database is a SQLite file under instance/ and a signing key is
+generated once and kept in instance/secret_key. With INCIDENTS_ENV=production a missing
+SECRET_KEY or DATABASE_URL stops start-up instead of silently using a default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names it."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"expected a boolean (true/false), got {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """A per-installation key for local use, created on first start and kept across restarts
+    so that issued tokens stay valid."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common postgres:// spellings and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    production = env.get("INCIDENTS_ENV", "development") == "production"
+
+    database_url = env.get("DATABASE_URL")
+    if not database_url:
+        if production:
+            raise ConfigError("DATABASE_URL must be set when INCIDENTS_ENV=production")
+        instance_path.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{instance_path / 'incidents.db'}"
+
+    secret_key = env.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY must be set when INCIDENTS_ENV=production")
+        secret_key = _dev_secret_key(instance_path)
+    elif production and len(secret_key) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+
+    timezone = env.get("TIMEZONE", "Europe/Stockholm")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"TIMEZONE {timezone!r} is not a known time zone") from exc
+
+    oidc = {key: env.get(key) or None for key in ("OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL")}
+    oidc_set = [key for key, value in oidc.items() if value]
+    if oidc_set and len(oidc_set) != 3:
+        missing = sorted(set(oidc) - set(oidc_set))
+        raise ConfigError(f"OpenID Connect needs all three settings; missing: {', '.join(missing)}")
+
+    try:
+        local_tokens = _bool(env.get("LOCAL_TOKENS"), default=not oidc_set)
+    except ConfigError as exc:
+        raise ConfigError(f"LOCAL_TOKENS: {exc}") from exc
+
+    return {
+        "INCIDENTS_ENV": "production" if production else "development",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "TIMEZONE": timezone,
+        # Tokens issued by `flask tokens issue` (HS256, signed with SECRET_KEY).
+        "LOCAL_TOKENS": local_tokens,
+        "TOKEN_ISSUER": env.get("TOKEN_ISSUER", "incidents-local"),
+        "TOKEN_AUDIENCE": env.get("TOKEN_AUDIENCE", "incidents-api"),
+        "TOKEN_DEFAULT_HOURS": _int(env, "TOKEN_DEFAULT_HOURS", 8, minimum=1),
+        "TOKEN_MAX_HOURS": _int(env, "TOKEN_MAX_HOURS", 24 * 30, minimum=1),
+        "TOKEN_LEEWAY_SECONDS": _int(env, "TOKEN_LEEWAY_SECONDS", 30),
+        # The organisation's OpenID Connect provider (RS256 tokens verified against its JWKS).
+        **oidc,
+        "OIDC_USER_CLAIM": env.get("OIDC_USER_CLAIM", "email"),
+        # Requests: bodies over 1 MB are refused with 413 before they are read.
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+        "CLOCK_SKEW_SECONDS": _int(env, "CLOCK_SKEW_SECONDS", 300),
+        "IDEMPOTENCY_TTL_HOURS": _int(env, "IDEMPOTENCY_TTL_HOURS", 24, minimum=1),
+        # OpenAPI (flask-smorest)
+        "API_TITLE": "Otillåten påverkan – incident register",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": env.get(
+            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        ),
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def config_from_environment(instance_path: str | Path) -> dict[str, Any]:
+    return load_config(os.environ, Path(instance_path))

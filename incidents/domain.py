@@ -1,0 +1,268 @@
+"""Domain vocabulary: codes, their Swedish and English labels, and the rules tied to them.
+
+Codes are stable API values; labels are what people read. Sources for the vocabulary are in
+DESIGN.md §2 and DOMAIN.md (BRÅ 2016:13 for the five forms, SKR for their sub-types).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Label:
+    sv: str
+    en: str
+
+
+class Category(StrEnum):
+    """BRÅ's five forms of unauthorised influence (otillåten påverkan)."""
+
+    HARASSMENT = "harassment"
+    THREAT = "threat"
+    VIOLENCE = "violence"
+    PROPERTY_DAMAGE = "property_damage"
+    CORRUPTION = "corruption"
+
+
+CATEGORY_LABELS: dict[Category, Label] = {
+    Category.HARASSMENT: Label("Trakasserier", "Harassment"),
+    Category.THREAT: Label("Hot", "Threat"),
+    Category.VIOLENCE: Label("Våld", "Violence"),
+    Category.PROPERTY_DAMAGE: Label("Skadegörelse", "Property damage"),
+    Category.CORRUPTION: Label("Korruption", "Corruption"),
+}
+
+# BRÅ's description of each form (BRÅ 2016:13; DESIGN.md §2).
+CATEGORY_DESCRIPTIONS: dict[Category, Label] = {
+    Category.HARASSMENT: Label(
+        "Ärekränkning, ofredande, subtila hot som inte är olaga hot och annan icke-brottslig "
+        "påtryckning.",
+        "Defamation, molestation, subtle threats that are not unlawful threats and other "
+        "non-criminal pressure.",
+    ),
+    Category.THREAT: Label(
+        "Olaga hot, hot mot tjänsteman, utpressning och liknande.",
+        "Unlawful threat, threat against a public official, extortion and similar.",
+    ),
+    Category.VIOLENCE: Label(
+        "Misshandel, våld mot tjänsteman och liknande.",
+        "Assault, violence against a public official and similar.",
+    ),
+    Category.PROPERTY_DAMAGE: Label(
+        "Skadegörelse, vandalisering, mordbrand och liknande.",
+        "Damage, vandalism, arson and similar.",
+    ),
+    Category.CORRUPTION: Label(
+        "Löfte eller erbjudande om muta eller annan otillbörlig belöning; otillbörliga relationer.",
+        "Promise or offer of a bribe or other improper reward; improper relationships.",
+    ),
+}
+
+# Sub-types per form as SKR describes them; the API accepts only these.
+SUBCATEGORIES: dict[Category, dict[str, Label]] = {
+    Category.THREAT: {
+        "threat_of_violence": Label("Hot om våld", "Threat of violence"),
+        "death_threat": Label("Dödshot", "Death threat"),
+        "threat_against_relatives": Label("Hot mot anhöriga", "Threat against relatives"),
+        "extortion": Label("Utpressning", "Extortion"),
+    },
+    Category.VIOLENCE: {
+        "pushing": Label("Knuffar", "Pushing"),
+        "hitting_or_kicking": Label("Slag eller sparkar", "Hitting or kicking"),
+        "weapon": Label("Vapen", "Weapon"),
+    },
+    Category.HARASSMENT: {
+        "insults": Label("Grova förolämpningar", "Gross insults"),
+        "unwanted_contact": Label(
+            "Obehagliga brev, sms eller samtal", "Unpleasant mail, texts or calls"
+        ),
+        "filming_or_photographing": Label(
+            "Otillåten filmning eller fotografering", "Unauthorised filming or photographing"
+        ),
+        "defamation": Label("Förtal", "Defamation"),
+        "insinuation": Label("Insinuationer", "Insinuations"),
+    },
+    Category.PROPERTY_DAMAGE: {
+        "vandalism": Label("Vandalisering", "Vandalism"),
+        "arson": Label("Mordbrand", "Arson"),
+        "other": Label("Annan skadegörelse", "Other damage"),
+    },
+    Category.CORRUPTION: {
+        "bribe_offer": Label("Erbjudande om muta", "Offer of a bribe"),
+        "improper_relationship": Label("Otillbörlig relation", "Improper relationship"),
+        "other": Label("Annan otillbörlig påverkan", "Other improper influence"),
+    },
+}
+
+
+class PoliceFlag(StrEnum):
+    """How strongly the rules call for a police report (polisanmälan)."""
+
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+    CONSIDER = "consider"
+
+
+POLICE_FLAG_LABELS: dict[PoliceFlag, Label] = {
+    PoliceFlag.REQUIRED: Label("Ska polisanmälas", "Must be reported to the police"),
+    PoliceFlag.RECOMMENDED: Label("Bör polisanmälas", "Should be reported to the police"),
+    PoliceFlag.CONSIDER: Label("Överväg polisanmälan", "Consider a police report"),
+}
+
+# DESIGN.md §2: the city's line is to police-report all threats and violence; property damage
+# and corruption are flagged; harassment is flagged for consideration.
+POLICE_FLAG_BY_CATEGORY: dict[Category, PoliceFlag] = {
+    Category.THREAT: PoliceFlag.REQUIRED,
+    Category.VIOLENCE: PoliceFlag.REQUIRED,
+    Category.PROPERTY_DAMAGE: PoliceFlag.RECOMMENDED,
+    Category.CORRUPTION: PoliceFlag.RECOMMENDED,
+    Category.HARASSMENT: PoliceFlag.CONSIDER,
+}
+
+_FLAG_STRENGTH = [PoliceFlag.CONSIDER, PoliceFlag.RECOMMENDED, PoliceFlag.REQUIRED]
+
+
+def police_flag_for(categories: list[Category] | set[Category]) -> PoliceFlag:
+    """The strongest flag among all of an incident's forms: a threat followed by a blow is
+    flagged as strongly as its most serious part."""
+    return max((POLICE_FLAG_BY_CATEGORY[c] for c in categories), key=_FLAG_STRENGTH.index)
+
+
+class IncidentStatus(StrEnum):
+    REPORTED = "reported"
+    ACKNOWLEDGED = "acknowledged"
+    IN_FOLLOW_UP = "in_follow_up"
+    CLOSED = "closed"
+
+
+STATUS_LABELS: dict[IncidentStatus, Label] = {
+    IncidentStatus.REPORTED: Label("Rapporterad", "Reported"),
+    IncidentStatus.ACKNOWLEDGED: Label("Mottagen", "Acknowledged"),
+    IncidentStatus.IN_FOLLOW_UP: Label("Under uppföljning", "In follow-up"),
+    IncidentStatus.CLOSED: Label("Avslutad", "Closed"),
+}
+
+
+class PerceivedPurpose(StrEnum):
+    """BRÅ's criterion: the exposed person's own perception that the aim was to influence
+    the exercise of office."""
+
+    YES = "yes"
+    NO = "no"
+    UNSURE = "unsure"
+
+
+class Location(StrEnum):
+    OFFICE = "office"
+    RECEPTION = "reception"
+    HOME_VISIT = "home_visit"
+    PHONE = "phone"
+    DIGITAL = "digital"
+    PUBLIC_PLACE = "public_place"
+    COURT = "court"
+    EMPLOYEE_HOME = "employee_home"
+    OTHER = "other"
+
+
+LOCATION_LABELS: dict[Location, Label] = {
+    Location.OFFICE: Label("Kontor", "Office"),
+    Location.RECEPTION: Label("Reception", "Reception"),
+    Location.HOME_VISIT: Label("Hembesök", "Home visit"),
+    Location.PHONE: Label("Telefon", "Phone"),
+    Location.DIGITAL: Label("Digitalt", "Digital"),
+    Location.PUBLIC_PLACE: Label("Allmän plats", "Public place"),
+    Location.COURT: Label("Domstol", "Court"),
+    Location.EMPLOYEE_HOME: Label("Medarbetarens hem", "Employee's home"),
+    Location.OTHER: Label("Annat", "Other"),
+}
+
+
+class Perpetrator(StrEnum):
+    CLIENT = "client"
+    RELATIVE = "relative"
+    REPRESENTATIVE = "representative"
+    UNKNOWN = "unknown"
+    OTHER = "other"
+
+
+PERPETRATOR_LABELS: dict[Perpetrator, Label] = {
+    Perpetrator.CLIENT: Label("Klient", "Client"),
+    Perpetrator.RELATIVE: Label("Anhörig", "Relative"),
+    Perpetrator.REPRESENTATIVE: Label("Ombud", "Representative"),
+    Perpetrator.UNKNOWN: Label("Okänd", "Unknown"),
+    Perpetrator.OTHER: Label("Annan", "Other"),
+}
+
+
+class Channel(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    LETTER = "letter"
+    EMAIL = "email"
+    SOCIAL_MEDIA = "social_media"
+    OTHER = "other"
+
+
+class TargetedMatter(StrEnum):
+    """The kind of case or decision the influence aimed at."""
+
+    FINANCIAL_AID = "financial_aid"
+    CHILDREN_AND_YOUTH = "children_and_youth"
+    ELDERLY_CARE = "elderly_care"
+    DISABILITY = "disability"
+    ADDICTION = "addiction"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    EMPLOYEE = "employee"
+    MANAGER = "manager"
+    HR = "hr"
+    ADMIN = "admin"
+
+
+ROLE_LABELS: dict[Role, Label] = {
+    Role.EMPLOYEE: Label("Medarbetare", "Employee"),
+    Role.MANAGER: Label("Chef", "Manager"),
+    Role.HR: Label("HR", "HR"),
+    Role.ADMIN: Label("Administratör", "Administrator"),
+}
+
+# Roles that may report incidents: everyone who works in the organisation. A pure admin account
+# is a technical role and has no incident access unless it also holds one of these.
+REPORTING_ROLES = frozenset({Role.EMPLOYEE, Role.MANAGER, Role.HR})
+
+
+class UnitKind(StrEnum):
+    """Levels of the organisation tree (organisation → förvaltning → avdelning → enhet)."""
+
+    ORGANISATION = "organisation"
+    FORVALTNING = "forvaltning"
+    AVDELNING = "avdelning"
+    ENHET = "enhet"
+
+
+UNIT_KIND_LABELS: dict[UnitKind, Label] = {
+    UnitKind.ORGANISATION: Label("Organisation", "Organisation"),
+    UnitKind.FORVALTNING: Label("Förvaltning", "Administration"),
+    UnitKind.AVDELNING: Label("Avdelning", "Department"),
+    UnitKind.ENHET: Label("Enhet", "Unit"),
+}
+
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    READ = "read"
+    UPDATE = "update"
+    ACCESS_DENIED = "access_denied"
+
+
+class AuditOutcome(StrEnum):
+    OK = "ok"
+    DENIED = "denied"
+
+
+def values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]

@@ -1,0 +1,128 @@
+"""Extension objects, created unbound here and bound to the app in create_app()."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+import marshmallow as ma
+from flask import Response, json
+from flask_migrate import Migrate
+from flask_smorest import Api as _SmorestApi
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from werkzeug.exceptions import HTTPException
+
+from incidents.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate(compare_type=True, render_as_batch=True)
+
+
+class ProblemSchema(ma.Schema):
+    """The body of every error response (RFC 9457 problem details)."""
+
+    type = ma.fields.String(metadata={"description": "Always about:blank"})
+    title = ma.fields.String(metadata={"description": "Short name of the status"})
+    status = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    detail = ma.fields.String(metadata={"description": "What went wrong, for a person"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={"description": "Field name → list of messages, for the fields at fault"},
+    )
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _flatten_webargs_messages(messages: dict) -> dict:
+    """webargs nests errors by location ({"json": {"field": [...]}}); callers care about the
+    field, and the location is implied by the endpoint, so merge the locations."""
+    flat: dict = {}
+    for location, errors in messages.items():
+        if isinstance(errors, dict):
+            flat.update(errors)
+        else:
+            flat["body" if location == "json" else location] = errors
+    return flat
+
+
+def _describe(errors: dict) -> str:
+    fields = ", ".join(sorted(str(k) for k in errors))
+    return f"Invalid input in: {fields}" if fields else "Invalid input"
+
+
+class Api(_SmorestApi):
+    """flask-smorest's Api with problem-details error bodies for every error."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
+
+    def _register_error_handlers(self):
+        super()._register_error_handlers()
+        self._app.register_error_handler(DomainError, self.handle_domain_error)
+
+    def handle_domain_error(self, error: DomainError):
+        return problem_response(
+            error.status, error.detail, title=error.title, errors=error.errors,
+            headers=error.headers,
+        )
+
+    def handle_http_exception(self, error: HTTPException):
+        if error.code is None or error.code >= 500:
+            original = getattr(error, "original_exception", None)
+            if original is not None:
+                log.error("unhandled error", exc_info=original)
+            code = error.code or 500
+            return problem_response(code, "The server could not complete the request.")
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors")
+        if errors is None and "messages" in data:
+            errors = _flatten_webargs_messages(data["messages"])
+        detail = data.get("message")
+        if detail is None:
+            if error.code == 422 and errors:
+                detail = _describe(errors)
+            elif error.code == 400 and errors:
+                detail = "The request body is not valid JSON."
+            else:
+                detail = error.description or HTTPStatus(error.code).phrase
+        headers = dict(data.get("headers") or {})
+        if error.code == 405:
+            headers.update({k: v for k, v in error.get_headers() if k == "Allow"})
+        return problem_response(error.code, detail, errors=errors, headers=headers)
+
+
+api = Api()

@@ -1,0 +1,21 @@
+"""SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
+
+from incidents.models.audit import AuditEntry
+from incidents.models.idempotency import IdempotencyRecord
+from incidents.models.incident import Incident, IncidentForm, ReferenceCounter
+from incidents.models.organisation import Headcount, Unit, subtree_ids_query
+from incidents.models.users import UnitLeader, User, UserRole
+
+__all__ = [
+    "AuditEntry",
+    "Headcount",
+    "IdempotencyRecord",
+    "Incident",
+    "IncidentForm",
+    "ReferenceCounter",
+    "Unit",
+    "UnitLeader",
+    "User",
+    "UserRole",
+    "subtree_ids_query",
+]

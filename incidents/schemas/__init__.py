@@ -1,0 +1,1 @@
+"""marshmallow schemas, mirroring models/: create, update, output and query-argument schemas."""

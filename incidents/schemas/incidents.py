@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import marshmallow as ma
+from marshmallow import validate
+
+from incidents.domain import (
+    Category,
+    Channel,
+    IncidentStatus,
+    Location,
+    PerceivedPurpose,
+    Perpetrator,
+    PoliceFlag,
+    TargetedMatter,
+)
+from incidents.schemas.common import (
+    LabelSchema,
+    StrictSchema,
+    enum_field,
+    free_text_characters,
+    no_control_characters,
+)
+
+EARLIEST_OCCURRENCE = datetime(2000, 1, 1, tzinfo=UTC)
+DESCRIPTION_MAX = 10_000
+
+
+def _bool(**kwargs):
+    """JSON true/false only: "yes" or 1 for a yes/no question is more likely a mistake."""
+    return ma.fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
+def _not_too_early(value: datetime) -> None:
+    if value < EARLIEST_OCCURRENCE:
+        raise ma.ValidationError("must be on or after 2000-01-01")
+
+
+def _fields(required: bool) -> dict[str, ma.fields.Field]:
+    """The fields a reporter fills in; required only when creating."""
+    req = {"required": True} if required else {}
+    opt_default = (lambda value: {"load_default": value}) if required else (lambda value: {})
+    return {
+        "category": enum_field(Category, **req),
+        "additional_categories": ma.fields.List(
+            enum_field(Category), validate=validate.Length(max=4), **opt_default(list)
+        ),
+        "subcategory": ma.fields.String(allow_none=True, validate=validate.Length(max=40)),
+        "perceived_influence_purpose": enum_field(PerceivedPurpose, **req),
+        "occurred_at": ma.fields.AwareDateTime(
+            validate=_not_too_early,
+            metadata={"description": "ISO 8601 with a UTC offset"},
+            **req,
+        ),
+        "unit_id": ma.fields.Integer(strict=True, **req),
+        "description": ma.fields.String(
+            validate=[
+                validate.Length(min=1, max=DESCRIPTION_MAX),
+                free_text_characters,
+            ],
+            **req,
+        ),
+        "location": enum_field(Location, allow_none=True),
+        "perpetrator": enum_field(Perpetrator, allow_none=True),
+        "channel": enum_field(Channel, allow_none=True),
+        "targeted_matter": enum_field(TargetedMatter, allow_none=True),
+        "family_targeted": _bool(**opt_default(False)),
+        "injured": _bool(**opt_default(False)),
+        "sick_leave": _bool(**opt_default(False)),
+        "ia_reported": _bool(**opt_default(False)),
+        "ia_reference": ma.fields.String(
+            allow_none=True, validate=[validate.Length(min=1, max=100), no_control_characters]
+        ),
+    }
+
+
+IncidentCreateSchema = StrictSchema.from_dict(
+    {
+        **_fields(required=True),
+        "on_behalf_of": ma.fields.Integer(
+            strict=True,
+            allow_none=True,
+            load_default=None,
+            metadata={"description": "The exposed colleague's user id, when reporting for them"},
+        ),
+    },
+    name="IncidentCreate",
+)
+
+IncidentUpdateSchema = StrictSchema.from_dict(_fields(required=False), name="IncidentUpdate")
+
+
+class IncidentSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    reference = ma.fields.String(dump_only=True)
+    status = ma.fields.String(
+        dump_only=True, metadata={"enum": [s.value for s in IncidentStatus]}
+    )
+    police_flag = ma.fields.String(
+        dump_only=True, metadata={"enum": [f.value for f in PoliceFlag]}
+    )
+    category = ma.fields.String()
+    additional_categories = ma.fields.List(ma.fields.String())
+    subcategory = ma.fields.String(allow_none=True)
+    perceived_influence_purpose = ma.fields.String()
+    occurred_at = ma.fields.AwareDateTime()
+    unit_id = ma.fields.Integer()
+    description = ma.fields.String()
+    location = ma.fields.String(allow_none=True)
+    perpetrator = ma.fields.String(allow_none=True)
+    channel = ma.fields.String(allow_none=True)
+    targeted_matter = ma.fields.String(allow_none=True)
+    family_targeted = ma.fields.Boolean()
+    injured = ma.fields.Boolean()
+    sick_leave = ma.fields.Boolean()
+    ia_reported = ma.fields.Boolean()
+    ia_reference = ma.fields.String(allow_none=True)
+    reporter_id = ma.fields.Integer(dump_only=True)
+    on_behalf_of = ma.fields.Integer(attribute="on_behalf_of_id", allow_none=True)
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+class IncidentQuerySchema(ma.Schema):
+    category = enum_field(Category)
+    status = enum_field(IncidentStatus)
+    unit_id = ma.fields.Integer(metadata={"description": "Sub-units included"})
+    occurred_from = ma.fields.Date(metadata={"description": "First day, inclusive (local time)"})
+    occurred_to = ma.fields.Date(metadata={"description": "Last day, inclusive (local time)"})
+    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = ma.fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "next_cursor of the previous page"},
+    )
+
+    @ma.validates_schema
+    def _ordered(self, data, **kwargs):
+        if "occurred_from" in data and "occurred_to" in data:
+            if data["occurred_from"] > data["occurred_to"]:
+                raise ma.ValidationError("must not be before occurred_from", "occurred_to")
+
+
+class IncidentPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(IncidentSchema))
+    next_cursor = ma.fields.String(
+        allow_none=True, metadata={"description": "Pass as cursor for the next page; null at end"}
+    )
+
+
+class SubcategorySchema(ma.Schema):
+    code = ma.fields.String()
+    label = ma.fields.Nested(LabelSchema)
+
+
+class CategorySchema(ma.Schema):
+    code = ma.fields.String()
+    label = ma.fields.Nested(LabelSchema)
+    description = ma.fields.Nested(LabelSchema)
+    police_flag = ma.fields.String()
+    subcategories = ma.fields.List(ma.fields.Nested(SubcategorySchema))
+
+
+class AuditEntrySchema(ma.Schema):
+    id = ma.fields.Integer()
+    at = ma.fields.AwareDateTime()
+    actor_id = ma.fields.Integer(allow_none=True)
+    action = ma.fields.String()
+    incident_id = ma.fields.Integer(allow_none=True)
+    outcome = ma.fields.String()
+    detail = ma.fields.String(allow_none=True)
+
+
+class AuditQuerySchema(ma.Schema):
+    incident_id = ma.fields.Integer()
+    after_id = ma.fields.Integer(metadata={"description": "Return entries after this id"})
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from incidents.domain import Role
+from incidents.schemas.common import StrictSchema, enum_field, no_control_characters
+
+
+def _email():
+    return ma.fields.Email(validate=validate.Length(max=254))
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    email = ma.fields.String()
+    name = ma.fields.String()
+    roles = ma.fields.List(ma.fields.String())
+    unit_id = ma.fields.Integer(allow_none=True)
+    leads_unit_ids = ma.fields.List(ma.fields.Integer())
+    active = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+def _roles(**kwargs):
+    return ma.fields.List(
+        enum_field(Role), validate=validate.Length(min=1, max=len(Role)), **kwargs
+    )
+
+
+class UserCreateSchema(StrictSchema):
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    name = ma.fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), no_control_characters]
+    )
+    roles = _roles(required=True)
+    unit_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+    leads_unit_ids = ma.fields.List(
+        ma.fields.Integer(strict=True), load_default=list, validate=validate.Length(max=500)
+    )
+    active = ma.fields.Boolean(load_default=True)
+
+
+class UserUpdateSchema(StrictSchema):
+    email = ma.fields.Email(validate=validate.Length(max=254))
+    name = ma.fields.String(validate=[validate.Length(min=1, max=200), no_control_characters])
+    roles = _roles()
+    unit_id = ma.fields.Integer(allow_none=True, strict=True)
+    leads_unit_ids = ma.fields.List(
+        ma.fields.Integer(strict=True), validate=validate.Length(max=500)
+    )
+    active = ma.fields.Boolean()
+
+
+class UserQuerySchema(ma.Schema):
+    active = ma.fields.Boolean()

@@ -1,0 +1,107 @@
+"""Users, their roles and the units they lead (administered by admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from incidents.domain import Role
+from incidents.errors import Conflict, NotFound, field_error
+from incidents.extensions import db
+from incidents.models import Unit, UnitLeader, User, UserRole
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return user
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def list_users(active: bool | None = None) -> list[User]:
+    query = select(User).order_by(User.id)
+    if active is not None:
+        query = query.where(User.active == active)
+    return list(db.session.scalars(query))
+
+
+def _check_units(field: str, unit_ids: list[int]) -> None:
+    if not unit_ids:
+        return
+    found = set(db.session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
+    missing = sorted(set(unit_ids) - found)
+    if missing:
+        raise field_error(field, f"no such unit: {', '.join(map(str, missing))}")
+
+
+def _apply(user: User, data: dict[str, Any]) -> None:
+    roles = data.get("roles", user.roles)
+    leads = data.get("leads_unit_ids", user.leads_unit_ids)
+    if leads and Role.MANAGER not in roles:
+        raise field_error("leads_unit_ids", "only a user with the manager role can lead units")
+    if "unit_id" in data:
+        _check_units("unit_id", [data["unit_id"]] if data["unit_id"] is not None else [])
+        user.unit_id = data["unit_id"]
+    if "leads_unit_ids" in data:
+        _check_units("leads_unit_ids", data["leads_unit_ids"])
+        wanted = set(data["leads_unit_ids"])
+        user.leadership_rows = [r for r in user.leadership_rows if r.unit_id in wanted] + [
+            UnitLeader(unit_id=u) for u in sorted(wanted - set(user.leads_unit_ids))
+        ]
+    if "roles" in data:
+        wanted_roles = set(data["roles"])
+        user.role_rows = [r for r in user.role_rows if r.role in wanted_roles] + [
+            UserRole(role=r) for r in sorted(wanted_roles - set(user.roles))
+        ]
+    for field in ("name", "active"):
+        if field in data:
+            setattr(user, field, data[field])
+
+
+def create_user(data: dict[str, Any]) -> User:
+    email = data["email"].strip().lower()
+    if find_by_email(email) is not None:
+        raise Conflict(
+            f"A user with the email {email} already exists.",
+            errors={"email": ["already registered"]},
+        )
+    user = User(email=email, name=data["name"], active=data.get("active", True))
+    db.session.add(user)
+    _apply(user, {**data, "roles": data["roles"]})
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, data: dict[str, Any]) -> User:
+    """Deactivating keeps the user's reports and history; the person can no longer sign in."""
+    if "email" in data:
+        email = data["email"].strip().lower()
+        other = find_by_email(email)
+        if other is not None and other.id != user.id:
+            raise Conflict(
+                f"A user with the email {email} already exists.",
+                errors={"email": ["already registered"]},
+            )
+        user.email = email
+    _apply(user, data)
+    db.session.flush()
+    if count_admins() == 0:
+        raise Conflict(
+            "This change would leave no active admin; make another user admin first.",
+            errors={"roles" if "roles" in data else "active": ["last active admin"]},
+        )
+    return user
+
+
+def count_admins() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(UserRole)
+        .join(User, User.id == UserRole.user_id)
+        .where(UserRole.role == Role.ADMIN, User.active.is_(True))
+    )

@@ -1,0 +1,269 @@
+"""Reporting an incident and reading incidents within the caller's scope (issue: foundation).
+
+Rules: the reporter's perception decides (BRÅ); the police flag follows the forms
+(DESIGN.md §2); references are sequential per year and never reused; every create, read of one
+incident, update and denied access is audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from incidents.auth import incident_scope, may_report
+from incidents.clock import local_midnight, to_local, utcnow
+from incidents.domain import (
+    SUBCATEGORIES,
+    AuditAction,
+    Category,
+    IncidentStatus,
+    police_flag_for,
+)
+from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from incidents.extensions import db
+from incidents.models import Incident, IncidentForm, ReferenceCounter, Unit, User, subtree_ids_query
+from incidents.services import audit
+
+EDITABLE_FIELDS = (
+    "subcategory",
+    "perceived_influence_purpose",
+    "occurred_at",
+    "unit_id",
+    "description",
+    "location",
+    "perpetrator",
+    "channel",
+    "targeted_matter",
+    "family_targeted",
+    "injured",
+    "sick_leave",
+    "ia_reported",
+    "ia_reference",
+)
+
+
+def next_reference(year: int) -> str:
+    """OP-<year>-<number>: the next number of the year, taken under the counter row's lock so
+    that concurrent reports never share one; the counter only moves forward."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ReferenceCounter)
+        .values(year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["year"])
+    )
+    number = db.session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number)
+    ).scalar_one()
+    return f"OP-{year}-{number:06d}"
+
+
+def _check_occurred_at(occurred_at: datetime) -> None:
+    skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
+    if occurred_at > utcnow() + skew:
+        raise field_error("occurred_at", "must not be in the future")
+
+
+def _check_forms(category: str, additional: list[str], subcategory: str | None) -> list[str]:
+    errors: dict[str, list[str]] = {}
+    if category in additional:
+        errors["additional_categories"] = ["must not repeat the primary category"]
+    if len(set(additional)) != len(additional):
+        errors.setdefault("additional_categories", []).append("must not list a form twice")
+    if subcategory is not None and subcategory not in SUBCATEGORIES[Category(category)]:
+        allowed = ", ".join(SUBCATEGORIES[Category(category)])
+        errors["subcategory"] = [f"not a sub-type of {category}; one of: {allowed}"]
+    if errors:
+        raise ValidationFailed("The forms of the incident do not fit together.", errors=errors)
+    return [category, *additional]
+
+
+def _check_ia(ia_reported: bool, ia_reference: str | None) -> None:
+    if ia_reference and not ia_reported:
+        raise field_error("ia_reference", "given, but ia_reported is false")
+
+
+def _check_unit(unit_id: int) -> None:
+    if db.session.get(Unit, unit_id) is None:
+        raise field_error("unit_id", f"there is no unit {unit_id}")
+
+
+def _set_forms(incident: Incident, category: str, additional: list[str]) -> None:
+    incident.category = category
+    incident.forms = [IncidentForm(category=category, is_primary=True)] + [
+        IncidentForm(category=c, is_primary=False) for c in additional
+    ]
+    incident.police_flag = police_flag_for([Category(c) for c in (category, *additional)])
+
+
+def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
+    if not may_report(reporter):
+        raise Forbidden("Reporting needs the employee, manager or hr role.")
+    additional = data.get("additional_categories", [])
+    _check_forms(data["category"], additional, data.get("subcategory"))
+    _check_occurred_at(data["occurred_at"])
+    _check_unit(data["unit_id"])
+    _check_ia(data.get("ia_reported", False), data.get("ia_reference"))
+    on_behalf_of_id = data.get("on_behalf_of")
+    if on_behalf_of_id is not None:
+        colleague = db.session.get(User, on_behalf_of_id)
+        if colleague is None or not colleague.active:
+            raise field_error("on_behalf_of", f"there is no active user {on_behalf_of_id}")
+        if colleague.id == reporter.id:
+            raise field_error("on_behalf_of", "leave it out when you report for yourself")
+
+    incident = Incident(
+        reference=next_reference(to_local(utcnow()).year),
+        status=IncidentStatus.REPORTED.value,
+        reporter_id=reporter.id,
+        on_behalf_of_id=on_behalf_of_id,
+        **{field: data[field] for field in EDITABLE_FIELDS if field in data},
+    )
+    _set_forms(incident, data["category"], additional)
+    db.session.add(incident)
+    db.session.flush()
+    audit.record(reporter, AuditAction.CREATE, incident.id)
+    return incident
+
+
+def find_in_scope(user: User, incident_id: int) -> Incident:
+    """The incident if the user's scope holds it; else 404, with the denial audited."""
+    incident = db.session.scalar(
+        select(Incident).where(Incident.id == incident_id, incident_scope(user))
+    )
+    if incident is None:
+        # Outside the scope and non-existent look the same (404), so existence does not leak.
+        raise audit.denied(
+            NotFound(f"There is no incident {incident_id} that you can see."),
+            user,
+            incident_id,
+            "outside scope or does not exist",
+        )
+    return incident
+
+
+def read_incident(user: User, incident_id: int) -> Incident:
+    incident = find_in_scope(user, incident_id)
+    audit.record(user, AuditAction.READ, incident.id)
+    return incident
+
+
+def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Incident:
+    """Only the reporter may correct a report, and only before a manager has acknowledged it."""
+    if incident.reporter_id != user.id:
+        raise audit.denied(
+            Forbidden("Only the person who reported the incident can change it."),
+            user,
+            incident.id,
+            "update by someone other than the reporter",
+        )
+    if incident.status != IncidentStatus.REPORTED:
+        raise Conflict(
+            f"The incident is {incident.status}; a report can be changed only while it is "
+            "reported, before a manager has acknowledged it.",
+            errors={"status": [incident.status]},
+        )
+    category = data.get("category", incident.category)
+    additional = data.get("additional_categories", incident.additional_categories)
+    subcategory = data["subcategory"] if "subcategory" in data else incident.subcategory
+    if "category" in data and "subcategory" not in data and category != incident.category:
+        subcategory = None  # a sub-type of the old form does not carry over
+        data = {**data, "subcategory": None}
+    _check_forms(category, additional, subcategory)
+    if "occurred_at" in data:
+        _check_occurred_at(data["occurred_at"])
+    if "unit_id" in data:
+        _check_unit(data["unit_id"])
+    _check_ia(
+        data.get("ia_reported", incident.ia_reported),
+        data["ia_reference"] if "ia_reference" in data else incident.ia_reference,
+    )
+    changed = sorted(
+        f for f in data if f in EDITABLE_FIELDS and getattr(incident, f) != data[f]
+    )
+    for field in changed:
+        setattr(incident, field, data[field])
+    if category != incident.category or sorted(additional) != sorted(
+        incident.additional_categories
+    ):
+        _set_forms(incident, category, additional)
+        changed += ["category"]
+    if changed:
+        incident.updated_at = utcnow()
+    db.session.flush()
+    audit.record(user, AuditAction.UPDATE, incident.id, detail="changed: " + ", ".join(changed))
+    return incident
+
+
+# -- lists ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    items: list[Incident]
+    next_cursor: str | None
+
+
+def _encode_cursor(incident: Incident) -> str:
+    raw = json.dumps([incident.occurred_at.isoformat(), incident.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        occurred, incident_id = json.loads(raw)
+        moment = datetime.fromisoformat(occurred)
+        if moment.tzinfo is None or not isinstance(incident_id, int):
+            raise ValueError
+        return moment, incident_id
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise field_error("cursor", "not a cursor this service handed out") from exc
+
+
+def list_incidents(user: User, filters: dict[str, Any]) -> Page:
+    """Newest first by occurrence, ties broken by id; keyset pagination keeps pages stable
+    while new reports arrive."""
+    query = select(Incident).where(incident_scope(user))
+    if "category" in filters:
+        query = query.where(Incident.category == filters["category"])
+    if "status" in filters:
+        query = query.where(Incident.status == filters["status"])
+    if "unit_id" in filters:
+        query = query.where(Incident.unit_id.in_(subtree_ids_query([filters["unit_id"]])))
+    if "occurred_from" in filters:
+        query = query.where(Incident.occurred_at >= local_midnight(filters["occurred_from"]))
+    if "occurred_to" in filters:
+        # Inclusive: the whole of the last day, in the organisation's time zone.
+        query = query.where(
+            Incident.occurred_at < local_midnight(filters["occurred_to"] + timedelta(days=1))
+        )
+    if "cursor" in filters:
+        moment, last_id = _decode_cursor(filters["cursor"])
+        query = query.where(
+            or_(
+                Incident.occurred_at < moment,
+                and_(Incident.occurred_at == moment, Incident.id < last_id),
+            )
+        )
+    limit = filters["limit"]
+    rows = list(
+        db.session.scalars(
+            query.order_by(Incident.occurred_at.desc(), Incident.id.desc()).limit(limit + 1)
+        )
+    )
+    has_more = len(rows) > limit
+    items = rows[:limit]
+    return Page(items=items, next_cursor=_encode_cursor(items[-1]) if has_more else None)
