@@ -9,9 +9,9 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from incidents import extensions
 from incidents.config import config_from_environment
 from incidents.errors import DomainError
-from incidents import extensions
 from incidents.extensions import problem_response
 
 log = logging.getLogger(__name__)

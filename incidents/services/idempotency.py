@@ -85,7 +85,9 @@ def remember(response: Response) -> None:
     key = _key()
     if key is None or (caller := _caller()) is None:
         return
-    headers = {name: response.headers[name] for name in _REPLAYED_HEADERS if name in response.headers}
+    headers = {
+        name: response.headers[name] for name in _REPLAYED_HEADERS if name in response.headers
+    }
     db.session.add(
         IdempotencyRecord(
             caller=caller,

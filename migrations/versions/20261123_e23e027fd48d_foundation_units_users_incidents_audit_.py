@@ -4,13 +4,12 @@ The audit table is append-only in the database itself: a trigger refuses UPDATE 
 PostgreSQL and on SQLite, so not even a bug in the application can rewrite the trail.
 
 Revision ID: e23e027fd48d
-Revises: 
+Revises:
 Create Date: 2026-11-23 17:29:54.689913
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e23e027fd48d'
