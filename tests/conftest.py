@@ -12,6 +12,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSession
 
@@ -88,6 +89,15 @@ def database_url(request, tmp_path_factory) -> str:
     return url
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in its own application context, as in production: its own `g` and its own
+    database session. Flask would otherwise reuse the test's ambient context."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     os.environ["DATABASE_URL"] = database_url
@@ -95,6 +105,7 @@ def app(database_url, tmp_path_factory):
     from incidents import create_app
 
     application = create_app({"TESTING": True})
+    application.test_client_class = IsolatedClient
     application.instance_path = str(tmp_path_factory.mktemp("instance"))
     with application.app_context():
         upgrade()

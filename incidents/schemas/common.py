@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import marshmallow as ma
@@ -41,3 +42,11 @@ def free_text_characters(value: str) -> None:
 class LabelSchema(ma.Schema):
     sv = ma.fields.String()
     en = ma.fields.String()
+
+
+class UTCDateTime(ma.fields.AwareDateTime):
+    """ISO 8601 with a UTC offset (a time without one is ambiguous and refused), normalised to
+    UTC on load so that what is stored and echoed back is the same instant in one form."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)

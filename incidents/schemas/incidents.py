@@ -18,6 +18,7 @@ from incidents.domain import (
 from incidents.schemas.common import (
     LabelSchema,
     StrictSchema,
+    UTCDateTime,
     enum_field,
     free_text_characters,
     no_control_characters,
@@ -48,7 +49,7 @@ def _fields(required: bool) -> dict[str, ma.fields.Field]:
         ),
         "subcategory": ma.fields.String(allow_none=True, validate=validate.Length(max=40)),
         "perceived_influence_purpose": enum_field(PerceivedPurpose, **req),
-        "occurred_at": ma.fields.AwareDateTime(
+        "occurred_at": UTCDateTime(
             validate=_not_too_early,
             metadata={"description": "ISO 8601 with a UTC offset"},
             **req,
