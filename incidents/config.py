@@ -43,6 +43,22 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _offsets(raw: str) -> list[str]:
+    """Check-in offsets after the incident, e.g. "1d,1w,1m,3m" (days, weeks, calendar months)."""
+    offsets = [part.strip() for part in raw.split(",") if part.strip()]
+    if not offsets:
+        raise ConfigError("CHECK_IN_OFFSETS must name at least one offset, e.g. 1d,1w,1m,3m")
+    for offset in offsets:
+        number, unit = offset[:-1], offset[-1:]
+        if not number.isdigit() or int(number) < 1 or unit not in "dwm":
+            raise ConfigError(
+                f"CHECK_IN_OFFSETS: {offset!r} is not a number followed by d, w or m"
+            )
+    if len(set(offsets)) != len(offsets):
+        raise ConfigError("CHECK_IN_OFFSETS lists an offset twice")
+    return offsets
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A per-installation key for local use, created on first start and kept across restarts
     so that issued tokens stay valid."""
@@ -119,6 +135,11 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         "CLOCK_SKEW_SECONDS": _int(env, "CLOCK_SKEW_SECONDS", 300),
         "IDEMPOTENCY_TTL_HOURS": _int(env, "IDEMPOTENCY_TTL_HOURS", 24, minimum=1),
+        # Follow-up deadlines (issue: manager follow-up; DESIGN.md §2).
+        "ACKNOWLEDGE_WITHIN_HOURS": _int(env, "ACKNOWLEDGE_WITHIN_HOURS", 24, minimum=1),
+        "POLICE_DECISION_DAYS": _int(env, "POLICE_DECISION_DAYS", 7, minimum=1),
+        "AUTHORITY_NOTIFICATION_HOURS": _int(env, "AUTHORITY_NOTIFICATION_HOURS", 24, minimum=1),
+        "CHECK_IN_OFFSETS": _offsets(env.get("CHECK_IN_OFFSETS", "1d,1w,1m,3m")),
         # OpenAPI (flask-smorest)
         "API_TITLE": "Otillåten påverkan – incident register",
         "API_VERSION": "v1",

@@ -252,6 +252,144 @@ UNIT_KIND_LABELS: dict[UnitKind, Label] = {
 }
 
 
+class FollowUpType(StrEnum):
+    """What a manager documents after an incident (DESIGN.md §2)."""
+
+    CONVERSATION = "conversation"
+    RISK_ASSESSMENT = "risk_assessment"
+    SAFETY_MEASURE = "safety_measure"
+    ROUTINE_CHANGED = "routine_changed"
+    PERPETRATOR_CONTACT = "perpetrator_contact"
+    AUTHORITY_NOTIFIED = "authority_notified"
+    OTHER = "other"
+
+
+FOLLOW_UP_LABELS: dict[FollowUpType, Label] = {
+    FollowUpType.CONVERSATION: Label("Samtal med medarbetaren", "Conversation with the employee"),
+    FollowUpType.RISK_ASSESSMENT: Label("Riskbedömning uppdaterad", "Risk assessment updated"),
+    FollowUpType.SAFETY_MEASURE: Label("Säkerhetsåtgärd vidtagen", "Safety measure taken"),
+    FollowUpType.ROUTINE_CHANGED: Label("Rutin ändrad", "Routine changed"),
+    FollowUpType.PERPETRATOR_CONTACT: Label(
+        "Kontakt med gärningspersonen", "Contact with the perpetrator"
+    ),
+    FollowUpType.AUTHORITY_NOTIFIED: Label("Myndighet underrättad", "Authority notified"),
+    FollowUpType.OTHER: Label("Annat", "Other"),
+}
+
+
+class SupportType(StrEnum):
+    """Support to the exposed employee (DOMAIN.md: Prevent; occupational health guidance)."""
+
+    DEBRIEFING = "debriefing"
+    OCCUPATIONAL_HEALTH = "occupational_health"
+    PEER_SUPPORT = "peer_support"
+    SAFETY_MEASURES = "safety_measures"
+    CHANGED_DUTIES = "changed_duties"
+    LEGAL_SUPPORT = "legal_support"
+    ACCOMPANIMENT = "accompaniment"
+    OTHER = "other"
+
+
+SUPPORT_LABELS: dict[SupportType, Label] = {
+    SupportType.DEBRIEFING: Label("Avlastningssamtal/debriefing", "Defusing talk/debriefing"),
+    SupportType.OCCUPATIONAL_HEALTH: Label(
+        "Krisstöd via företagshälsovården", "Crisis support from occupational health"
+    ),
+    SupportType.PEER_SUPPORT: Label("Kollegialt stöd", "Peer support"),
+    SupportType.SAFETY_MEASURES: Label("Säkerhetsåtgärder", "Safety measures"),
+    SupportType.CHANGED_DUTIES: Label("Ändrade arbetsuppgifter", "Changed duties"),
+    SupportType.LEGAL_SUPPORT: Label("Juridiskt stöd", "Legal support"),
+    SupportType.ACCOMPANIMENT: Label(
+        "Följeslagare till polis eller domstol", "Accompaniment to police or court"
+    ),
+    SupportType.OTHER: Label("Annat stöd", "Other support"),
+}
+
+
+class Rating3(StrEnum):
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+
+class PoliceDecision(StrEnum):
+    REPORT = "report"
+    DO_NOT_REPORT = "do_not_report"
+
+
+class FiledBy(StrEnum):
+    """Who filed the police report: the employee, or the employer standing behind it."""
+
+    EMPLOYEE = "employee"
+    EMPLOYER = "employer"
+
+
+class ContactAddress(StrEnum):
+    """Which address was given on the report: the employee's home, or the workplace (the city
+    found the administration's address seems to be accepted)."""
+
+    HOME = "home"
+    WORK = "work"
+
+
+class PoliceOutcome(StrEnum):
+    """Outcomes in the vocabulary of the police and prosecution statistics (DOMAIN.md)."""
+
+    PENDING = "pending"
+    NOT_INVESTIGATED = "not_investigated"
+    INVESTIGATION_OPENED = "investigation_opened"
+    INVESTIGATION_DISCONTINUED = "investigation_discontinued"
+    INDICTED = "indicted"
+    SUMMARY_FINE = "summary_fine"
+    PROSECUTION_WAIVED = "prosecution_waived"
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+    APPEALED = "appealed"
+
+
+POLICE_OUTCOME_LABELS: dict[PoliceOutcome, Label] = {
+    PoliceOutcome.PENDING: Label("Inväntar beslut", "Pending"),
+    PoliceOutcome.NOT_INVESTIGATED: Label(
+        "Avskriven utan utredning", "Written off without investigation"
+    ),
+    PoliceOutcome.INVESTIGATION_OPENED: Label("Förundersökning inledd", "Investigation opened"),
+    PoliceOutcome.INVESTIGATION_DISCONTINUED: Label(
+        "Förundersökning nedlagd", "Investigation discontinued"
+    ),
+    PoliceOutcome.INDICTED: Label("Åtal väckt", "Indicted"),
+    PoliceOutcome.SUMMARY_FINE: Label("Strafföreläggande", "Summary fine order"),
+    PoliceOutcome.PROSECUTION_WAIVED: Label("Åtalsunderlåtelse", "Prosecution waived"),
+    PoliceOutcome.CONVICTED: Label("Fällande dom", "Convicted"),
+    PoliceOutcome.ACQUITTED: Label("Frikännande dom", "Acquitted"),
+    PoliceOutcome.APPEALED: Label("Överklagad", "Appealed"),
+}
+
+# Which outcome may follow which: the course of a case through police, prosecutor and court.
+# None is "no outcome recorded yet".
+POLICE_OUTCOME_NEXT: dict[PoliceOutcome | None, frozenset[PoliceOutcome]] = {
+    None: frozenset({PoliceOutcome.PENDING, PoliceOutcome.NOT_INVESTIGATED,
+                     PoliceOutcome.INVESTIGATION_OPENED}),
+    PoliceOutcome.PENDING: frozenset({PoliceOutcome.NOT_INVESTIGATED,
+                                      PoliceOutcome.INVESTIGATION_OPENED}),
+    # A written-off report or a discontinued investigation can be taken up again.
+    PoliceOutcome.NOT_INVESTIGATED: frozenset({PoliceOutcome.INVESTIGATION_OPENED}),
+    PoliceOutcome.INVESTIGATION_OPENED: frozenset({
+        PoliceOutcome.INVESTIGATION_DISCONTINUED, PoliceOutcome.INDICTED,
+        PoliceOutcome.SUMMARY_FINE, PoliceOutcome.PROSECUTION_WAIVED}),
+    PoliceOutcome.INVESTIGATION_DISCONTINUED: frozenset({PoliceOutcome.INVESTIGATION_OPENED}),
+    # A summary fine that is not accepted goes to court.
+    PoliceOutcome.SUMMARY_FINE: frozenset({PoliceOutcome.INDICTED}),
+    PoliceOutcome.PROSECUTION_WAIVED: frozenset(),
+    PoliceOutcome.INDICTED: frozenset({PoliceOutcome.CONVICTED, PoliceOutcome.ACQUITTED}),
+    PoliceOutcome.CONVICTED: frozenset({PoliceOutcome.APPEALED}),
+    PoliceOutcome.ACQUITTED: frozenset({PoliceOutcome.APPEALED}),
+    PoliceOutcome.APPEALED: frozenset({PoliceOutcome.CONVICTED, PoliceOutcome.ACQUITTED}),
+}
+
+# Flags that make a police-report decision a condition for closing (DESIGN.md §2).
+DECISION_REQUIRED_FLAGS = frozenset({PoliceFlag.REQUIRED, PoliceFlag.RECOMMENDED})
+
+
 class AuditAction(StrEnum):
     CREATE = "create"
     READ = "read"

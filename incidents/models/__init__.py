@@ -1,6 +1,17 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from incidents.models.audit import AuditEntry
+from incidents.models.case import (
+    AuthorityReport,
+    CheckIn,
+    FollowUpEntry,
+    PoliceOutcomeEntry,
+    PoliceReport,
+    StatusChange,
+    SupportDecline,
+    SupportEvaluation,
+    SupportMeasure,
+)
 from incidents.models.idempotency import IdempotencyRecord
 from incidents.models.incident import Incident, IncidentForm, ReferenceCounter
 from incidents.models.organisation import Headcount, Unit, subtree_ids_query
@@ -8,6 +19,15 @@ from incidents.models.users import UnitLeader, User, UserRole
 
 __all__ = [
     "AuditEntry",
+    "AuthorityReport",
+    "CheckIn",
+    "FollowUpEntry",
+    "PoliceOutcomeEntry",
+    "PoliceReport",
+    "StatusChange",
+    "SupportDecline",
+    "SupportEvaluation",
+    "SupportMeasure",
     "Headcount",
     "IdempotencyRecord",
     "Incident",

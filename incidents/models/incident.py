@@ -52,6 +52,7 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
         # The keyset order of incident lists.
         Index("ix_incidents_occurred_at_id", "occurred_at", "id"),
         Index("ix_incidents_unit_id_occurred_at", "unit_id", "occurred_at"),
+        Index("ix_incidents_status_created_at", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +75,10 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
     ia_reported: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     ia_reference: Mapped[str | None] = mapped_column(String(100))
     police_flag: Mapped[str] = mapped_column(String(20), nullable=False)
+
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     # The exposed colleague when someone else reported for them.
