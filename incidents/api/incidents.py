@@ -97,7 +97,7 @@ class IncidentById(ApiView):
     def patch(self, data, incident_id):
         """Correct your own report while it is still `reported` (If-Match required)"""
         user = auth.current_user()
-        incident = reporting.find_in_scope(user, incident_id)
+        incident = reporting.find_for_correction(user, incident_id)
         require_if_match(incident)
         incident = reporting.update_incident(user, incident, data)
         return incident, 200, {"ETag": etag_of(incident)}

@@ -52,6 +52,7 @@ class Headcount(db.Model):
 def subtree_ids_query(root_ids):
     """A recursive query for the given units and every unit below them (works on SQLite and
     PostgreSQL). ``root_ids`` may be a list or a scalar subquery of unit ids."""
-    tree = select(Unit.id).where(Unit.id.in_(root_ids)).cte("unit_tree", recursive=True)
+    # Anonymous: one statement may hold several subtrees (a scope and a filter).
+    tree = select(Unit.id).where(Unit.id.in_(root_ids)).cte(recursive=True)
     tree = tree.union(select(Unit.id).where(Unit.parent_id == tree.c.id))
     return select(tree.c.id)

@@ -160,8 +160,10 @@ def read_incident(user: User, incident_id: int) -> Incident:
     return incident
 
 
-def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Incident:
-    """Only the reporter may correct a report, and only before a manager has acknowledged it."""
+def find_for_correction(user: User, incident_id: int) -> Incident:
+    """Only the reporter may correct a report (checked before any precondition, so others get
+    a 403, not a 428)."""
+    incident = find_in_scope(user, incident_id)
     if incident.reporter_id != user.id:
         raise audit.denied(
             Forbidden("Only the person who reported the incident can change it."),
@@ -169,6 +171,11 @@ def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Inc
             incident.id,
             "update by someone other than the reporter",
         )
+    return incident
+
+
+def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Incident:
+    """A report can be corrected only before a manager has acknowledged it."""
     if incident.status != IncidentStatus.REPORTED:
         raise Conflict(
             f"The incident is {incident.status}; a report can be changed only while it is "

@@ -459,3 +459,11 @@ def test_an_invalid_idempotency_key_is_422(client, make, org):
                            headers=make.headers(org.employee_a1, **{"Idempotency-Key": "x" * 201}))
     assert response.status_code == 422
     assert "Idempotency-Key" in response.get_json()["errors"]
+
+
+def test_permission_is_checked_before_the_precondition(client, make, org):
+    """Someone who may not change the report learns that (403), not that an ETag is missing."""
+    incident = make.incident(org.employee_a1, org.a1)
+    response = client.patch(f"/api/v1/incidents/{incident.id}", json={"location": "phone"},
+                            headers=make.headers(org.manager_a))
+    assert response.status_code == 403
