@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from incidents import auth
@@ -62,6 +62,8 @@ def add_user(email: str, name: str, roles: tuple[str, ...], unit_id: int | None,
 @click.option("--hours", type=click.IntRange(min=1), default=None, help="Validity in hours.")
 def issue_token(email: str, hours: int | None):
     """Print a signed bearer token for EMAIL, and nothing else, on stdout."""
+    if not current_app.config["LOCAL_TOKENS"]:
+        _fail("local tokens are switched off (LOCAL_TOKENS=false); sign in through OpenID Connect")
     user = people.find_by_email(email)
     if user is None:
         _fail(f"no user with the email {email.strip().lower()}")

@@ -81,7 +81,12 @@ def normalise_database_url(url: str) -> str:
 
 
 def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
-    production = env.get("INCIDENTS_ENV", "development") == "production"
+    environment = env.get("INCIDENTS_ENV", "development")
+    if environment not in {"development", "production"}:
+        raise ConfigError(
+            f"INCIDENTS_ENV must be development or production, got {environment!r}"
+        )
+    production = environment == "production"
 
     database_url = env.get("DATABASE_URL")
     if not database_url:
@@ -150,7 +155,6 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_URL": env.get(
             "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
         ),
-        "JSON_SORT_KEYS": False,
     }
 
 

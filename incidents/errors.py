@@ -64,7 +64,7 @@ class ValidationFailed(DomainError):
     """Input that is well-formed but breaks a rule; ``errors`` names the fields."""
 
     status = 422
-    title = "Validation failed"
+    title = "Unprocessable Entity"
 
 
 class ServiceUnavailable(DomainError):

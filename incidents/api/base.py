@@ -107,7 +107,8 @@ def documents_errors(blp, *codes: int) -> Callable:
 
 
 def etag_of(resource) -> str:
-    return f'"{type(resource).__name__.lower()}-{resource.id}-v{resource.version}"'
+    identity = getattr(resource, "id", None) or resource.incident_id
+    return f'"{type(resource).__name__.lower()}-{identity}-v{resource.version}"'
 
 
 def require_if_match(resource) -> None:

@@ -10,6 +10,7 @@ from incidents.domain import (
     CATEGORY_DESCRIPTIONS,
     CATEGORY_LABELS,
     POLICE_FLAG_BY_CATEGORY,
+    REPORTING_ROLES,
     SUBCATEGORIES,
     Category,
 )
@@ -56,8 +57,8 @@ class Incidents(ApiView):
         page = reporting.list_incidents(auth.current_user(), args)
         return {"items": page.items, "next_cursor": page.next_cursor}
 
-    @authenticated(blp)
-    @documents_errors(blp, 400, 403, 413, 415)
+    @authenticated(blp, *sorted(REPORTING_ROLES))
+    @documents_errors(blp, 400, 413, 415)
     @blp.arguments(IncidentCreateSchema)
     @blp.response(201, IncidentSchema)
     @blp.doc(

@@ -117,6 +117,8 @@ class IncidentSchema(ma.Schema):
     sick_leave = ma.fields.Boolean()
     ia_reported = ma.fields.Boolean()
     ia_reference = ma.fields.String(allow_none=True)
+    acknowledged_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
+    closed_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
     reporter_id = ma.fields.Integer(dump_only=True)
     on_behalf_of = ma.fields.Integer(attribute="on_behalf_of_id", allow_none=True)
     created_at = ma.fields.AwareDateTime(dump_only=True)

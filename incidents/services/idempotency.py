@@ -41,14 +41,28 @@ def _caller() -> str | None:
     return f"user:{user.id}" if user else None
 
 
+def _canonical_body() -> bytes:
+    """The same JSON in other whitespace or key order is the same request."""
+    raw = request.get_data(cache=True)
+    try:
+        return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        return raw
+
+
 def _request_hash() -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\0")
     digest.update(request.path.encode())
     digest.update(b"\0")
-    digest.update(request.get_data(cache=True))
+    digest.update(_canonical_body())
     return digest.hexdigest()
+
+
+def _expired(record: IdempotencyRecord) -> bool:
+    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
+    return record.created_at < utcnow() - ttl
 
 
 def _lookup(caller: str, key: str) -> IdempotencyRecord | None:
@@ -77,6 +91,11 @@ def replay_if_seen() -> Response | None:
     if key is None or (caller := _caller()) is None:
         return None
     record = _lookup(caller, key)
+    if record is not None and _expired(record):
+        # Past IDEMPOTENCY_TTL_HOURS a key is forgotten and may be used afresh.
+        db.session.delete(record)
+        db.session.flush()
+        return None
     return _replay(record) if record else None
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from incidents.clock import utcnow
 from incidents.domain import Role
 from incidents.errors import Conflict, NotFound, field_error
 from incidents.extensions import db
@@ -61,6 +62,10 @@ def _apply(user: User, data: dict[str, Any]) -> None:
     for field in ("name", "active"):
         if field in data:
             setattr(user, field, data[field])
+    if user.id is not None and ("roles" in data or "leads_unit_ids" in data):
+        # Roles and leadership live in other tables; touching the user row bumps its version
+        # (the ETag), so two admins cannot silently overwrite each other's role changes.
+        user.updated_at = utcnow()
 
 
 def create_user(data: dict[str, Any]) -> User:

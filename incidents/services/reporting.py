@@ -119,8 +119,10 @@ def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
     on_behalf_of_id = data.get("on_behalf_of")
     if on_behalf_of_id is not None:
         colleague = db.session.get(User, on_behalf_of_id)
-        if colleague is None or not colleague.active:
-            raise field_error("on_behalf_of", f"there is no active user {on_behalf_of_id}")
+        if colleague is None or not colleague.active or not may_report(colleague):
+            raise field_error(
+                "on_behalf_of", f"there is no active employee with user id {on_behalf_of_id}"
+            )
         if colleague.id == reporter.id:
             raise field_error("on_behalf_of", "leave it out when you report for yourself")
 

@@ -467,3 +467,42 @@ def test_permission_is_checked_before_the_precondition(client, make, org):
     response = client.patch(f"/api/v1/incidents/{incident.id}", json={"location": "phone"},
                             headers=make.headers(org.manager_a))
     assert response.status_code == 403
+
+
+def test_the_same_json_in_another_key_order_is_the_same_request(client, make, org, db_session):
+    import json
+
+    body = _body(org)
+    headers = make.headers(org.employee_a1, **{"Idempotency-Key": "k-order",
+                                                "Content-Type": "application/json"})
+    first = client.post("/api/v1/incidents", data=json.dumps(body), headers=headers)
+    reordered = json.dumps(dict(reversed(list(body.items()))), indent=2)
+    again = client.post("/api/v1/incidents", data=reordered, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"]
+
+
+def test_a_key_is_forgotten_after_its_time_to_live(client, make, org, app, monkeypatch):
+    monkeypatch.setitem(app.config, "IDEMPOTENCY_TTL_HOURS", 1)
+    body = _body(org, occurred_at="2026-03-10T08:00:00+00:00")
+    with freeze_time("2026-03-10T09:00:00+00:00"):
+        headers = make.headers(org.employee_a1, **{"Idempotency-Key": "k-ttl"})
+        first = client.post("/api/v1/incidents", json=body, headers=headers)
+    with freeze_time("2026-03-10T10:30:00+00:00"):
+        headers = make.headers(org.employee_a1, **{"Idempotency-Key": "k-ttl"})
+        later = client.post("/api/v1/incidents", json=body, headers=headers)
+    assert first.status_code == later.status_code == 201
+    assert later.get_json()["id"] != first.get_json()["id"]
+
+
+def test_reporting_on_behalf_of_an_admin_only_account_is_422(client, make, org):
+    response = client.post("/api/v1/incidents", json=_body(org, on_behalf_of=org.admin.id),
+                           headers=make.headers(org.employee_a1))
+    assert response.status_code == 422
+    assert "on_behalf_of" in response.get_json()["errors"]
+
+
+def test_a_pure_admin_is_refused_before_the_body_is_read(client, make, org):
+    response = client.post("/api/v1/incidents", json={"nonsense": True},
+                           headers=make.headers(org.admin))
+    assert response.status_code == 403

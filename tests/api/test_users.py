@@ -92,3 +92,15 @@ def test_me_shows_roles_and_led_units(client, make, org):
     assert body["email"] == org.manager_a.email
     assert body["roles"] == ["employee", "manager"]
     assert body["leads_unit_ids"] == [org.dept_a.id]
+
+
+def test_a_role_change_changes_the_etag(client, make, org):
+    admin = make.headers(org.admin)
+    before = _etag(client, admin, org.employee_a1.id)
+    r = client.patch(f"/api/v1/users/{org.employee_a1.id}", json={"roles": ["employee", "hr"]},
+                     headers={**admin, "If-Match": before})
+    assert r.status_code == 200
+    assert r.headers["ETag"] != before
+    stale = client.patch(f"/api/v1/users/{org.employee_a1.id}", json={"roles": ["employee"]},
+                         headers={**admin, "If-Match": before})
+    assert stale.status_code == 412
