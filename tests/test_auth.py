@@ -526,3 +526,10 @@ def test_local_tokens_can_be_set_explicitly(tmp_path):
 def test_postgres_urls_use_the_psycopg_driver(tmp_path, given, expected):
     config = load_config({"DATABASE_URL": given}, tmp_path)
     assert config["SQLALCHEMY_DATABASE_URI"] == expected
+
+
+def test_an_unknown_environment_name_is_refused(tmp_path):
+    from incidents.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="INCIDENTS_ENV"):
+        load_config({"INCIDENTS_ENV": "prod"}, tmp_path)

@@ -220,3 +220,11 @@ def test_tokens_issue_refuses_a_deactivated_user(runner, make):
     assert result.exit_code != 0
     assert result.stdout == ""
     assert "deactivated" in result.stderr
+
+
+def test_tokens_are_not_issued_when_local_tokens_are_off(runner, make, app, monkeypatch):
+    user = make.user("employee")
+    monkeypatch.setitem(app.config, "LOCAL_TOKENS", False)
+    result = runner.invoke(args=["tokens", "issue", user.email])
+    assert result.exit_code != 0
+    assert result.stdout == ""
