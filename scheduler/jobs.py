@@ -1,0 +1,33 @@
+"""Scheduled jobs. Each takes no arguments but the app context it runs in, commits once, and
+can run again without harm."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Flask
+
+from incidents.extensions import db
+from incidents.services import idempotency
+
+log = logging.getLogger(__name__)
+
+
+def run_in_app(app: Flask, job: Callable[[], object]) -> object:
+    with app.app_context():
+        try:
+            result = job()
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", job.__name__)
+            raise
+
+
+def purge_idempotency_keys() -> int:
+    """Idempotency-Keys are kept IDEMPOTENCY_TTL_HOURS (default 24); older ones are deleted."""
+    removed = idempotency.purge_expired()
+    log.info("purged %d expired idempotency keys", removed)
+    return removed
