@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from incidents.api import audit, incidents, me, units, users
+from incidents.api import audit, authority, case, incidents, me, police, units, users
 
-BLUEPRINTS = [incidents.blp, units.blp, users.blp, me.blp, audit.blp]
+BLUEPRINTS = [
+    incidents.blp, case.blp, police.blp, authority.blp, units.blp, users.blp, me.blp, audit.blp
+]
 
 
 def register(api) -> None:
