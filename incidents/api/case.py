@@ -144,10 +144,10 @@ class SupportDeclined(ApiView):
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
     @blp.arguments(SupportDeclineInputSchema)
-    @blp.response(200, SupportDeclineSchema)
+    @blp.response(201, SupportDeclineSchema)
     def put(self, data, incident_id):
-        """Record that the employee declined support (support is voluntary)"""
-        return support.record_support_declined(auth.current_user(), incident_id, data)
+        """Record, once, that the employee declined support (support is voluntary)"""
+        return support.record_support_declined(auth.current_user(), incident_id, data), 201
 
 
 @blp.route(f"{INCIDENT}/check-ins")

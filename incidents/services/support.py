@@ -146,19 +146,27 @@ def list_support_measures(user: User, incident_id: int) -> list[SupportMeasure]:
 
 
 def record_support_declined(user: User, incident_id: int, data: dict[str, Any]) -> SupportDecline:
-    """Support is voluntary: an employee who declines all support is recorded, not chased."""
+    """Support is voluntary: an employee who declines all support is recorded, not chased.
+    The record is a fact with a date, written once; support accepted later is a new measure."""
     incident = case_access.for_handler(user, incident_id, "record that support was declined")
     lifecycle.require_open_case(incident, "record that support was declined")
+    existing = db.session.get(SupportDecline, incident.id)
+    if existing is not None:
+        raise Conflict(
+            "Declined support was already recorded on "
+            f"{existing.declined_at.isoformat()}; the record is kept as written. Record "
+            "support accepted later as a support measure.",
+            errors={"declined_at": [existing.declined_at.isoformat()]},
+        )
     declined_at = data.get("declined_at") or utcnow()
     _check_moment(incident, "declined_at", declined_at)
-    decline = db.session.get(SupportDecline, incident.id)
-    if decline is None:
-        decline = SupportDecline(incident_id=incident.id, recorded_by_id=user.id,
-                                 declined_at=declined_at)
-        db.session.add(decline)
-    decline.declined_at = declined_at
-    decline.note = data.get("note")
-    decline.recorded_by_id = user.id
+    decline = SupportDecline(
+        incident_id=incident.id,
+        declined_at=declined_at,
+        note=data.get("note"),
+        recorded_by_id=user.id,
+    )
+    db.session.add(decline)
     db.session.flush()
     case_access.record_change(user, incident, "support declined by the employee")
     return decline

@@ -107,7 +107,9 @@ def test_support_declined_is_recorded(client, make, org, case):
     path = f"/api/v1/incidents/{case.id}/support-declined"
     assert client.get(path, headers=make.headers(org.manager_a)).status_code == 404
     r = client.put(path, json={"note": "Avböjer allt stöd"}, headers=make.headers(org.manager_a))
-    assert r.status_code == 200
+    assert r.status_code == 201
+    again = client.put(path, json={"note": "Ändrad text"}, headers=make.headers(org.hr))
+    assert again.status_code == 409
     seen = client.get(path, headers=make.headers(org.colleague_a1))
     assert seen.status_code == 200 and seen.get_json()["note"] == "Avböjer allt stöd"
 
