@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from incidents import auth
-from incidents.errors import DomainError, PreconditionFailed, PreconditionRequired
+from incidents.errors import Conflict, DomainError, PreconditionFailed, PreconditionRequired
 from incidents.extensions import db
 from incidents.services import audit, idempotency
 
@@ -41,12 +41,17 @@ def unit_of_work(view: Callable) -> Callable:
                 "Someone else changed this resource while you were changing it; "
                 "read it again and retry with its new ETag."
             ) from exc
-        except IntegrityError:
+        except IntegrityError as exc:
             db.session.rollback()
             replay = idempotency.replay_after_race()
             if replay is not None:
                 return replay
-            raise
+            # The checks passed, so the database saw a concurrent change (a unit deleted while
+            # an incident was filed into it, say): a conflict to retry, not a server error.
+            raise Conflict(
+                "The change conflicts with a change made at the same time; read the resource "
+                "again and retry."
+            ) from exc
         except DomainError as exc:
             db.session.rollback()
             audit.write_after_rollback(exc)

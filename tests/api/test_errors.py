@@ -114,3 +114,21 @@ def test_browsable_docs_are_served(client):
     r = client.get("/api/v1/docs")
     assert r.status_code == 200
     assert b"swagger" in r.data.lower()
+
+
+def test_a_constraint_violation_from_a_concurrent_change_is_409_not_500(
+    client, make, org, db_session, monkeypatch
+):
+    """Simulate the race: the service's checks pass, then the database refuses the insert
+    because the unit vanished in between."""
+    from incidents.services import reporting
+
+    monkeypatch.setattr(reporting, "_check_unit", lambda unit_id: None)
+    before = _count(db_session)
+    r = client.post("/api/v1/incidents", headers=make.headers(org.employee_a1), json={
+        "category": "threat", "perceived_influence_purpose": "yes",
+        "occurred_at": "2026-03-01T10:00:00+01:00", "unit_id": 987654,
+        "description": "x"})
+    assert r.status_code == 409
+    assert r.mimetype == "application/problem+json"
+    assert _count(db_session) == before
