@@ -45,15 +45,21 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
 
 def _offsets(raw: str) -> list[str]:
     """Check-in offsets after the incident, e.g. "1d,1w,1m,3m" (days, weeks, calendar months)."""
-    offsets = [part.strip() for part in raw.split(",") if part.strip()]
-    if not offsets:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts:
         raise ConfigError("CHECK_IN_OFFSETS must name at least one offset, e.g. 1d,1w,1m,3m")
-    for offset in offsets:
-        number, unit = offset[:-1], offset[-1:]
-        if not number.isdigit() or int(number) < 1 or unit not in "dwm":
+    # At most about ten years ahead: further is a typo, and would overflow date arithmetic.
+    limits = {"d": 3660, "w": 522, "m": 120}
+    offsets = []
+    for part in parts:
+        number, unit = part[:-1], part[-1:]
+        if not (number.isascii() and number.isdigit()) or unit not in limits:
+            raise ConfigError(f"CHECK_IN_OFFSETS: {part!r} is not a number followed by d, w or m")
+        if not 1 <= int(number) <= limits[unit]:
             raise ConfigError(
-                f"CHECK_IN_OFFSETS: {offset!r} is not a number followed by d, w or m"
+                f"CHECK_IN_OFFSETS: {part!r} must be between 1{unit} and {limits[unit]}{unit}"
             )
+        offsets.append(f"{int(number)}{unit}")
     if len(set(offsets)) != len(offsets):
         raise ConfigError("CHECK_IN_OFFSETS lists an offset twice")
     return offsets

@@ -120,6 +120,14 @@ class SupportMeasures(ApiView):
 @blp.route(f"{INCIDENT}/support-measures/<int:measure_id>")
 class SupportMeasureById(ApiView):
     @authenticated(blp)
+    @documents_errors(blp, 403, 404)
+    @blp.response(200, SupportMeasureSchema)
+    def get(self, incident_id, measure_id):
+        """One support measure, with the ETag a change needs"""
+        measure = support.read_support_measure(auth.current_user(), incident_id, measure_id)
+        return measure, 200, {"ETag": etag_of(measure)}
+
+    @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 412, 415, 428)
     @blp.arguments(SupportMeasureUpdateSchema)
     @blp.response(200, SupportMeasureSchema)

@@ -44,8 +44,18 @@ def for_handler(user: User, incident_id: int, what: str) -> Incident:
     """The incident, for a case handler to change; 404 outside scope, 403 in scope but not a
     handler. ``what`` names the action for the audit trail and the error."""
     incident = find_in_scope(user, incident_id)
+    if is_exposed_employee(user, incident):
+        raise audit.denied(
+            Forbidden(
+                "You are the exposed employee in this case, and nobody handles their own case: "
+                "a manager above you or hr does."
+            ),
+            user, incident.id, f"{what}: own case",
+        )
     if not is_case_handler(user, incident):
-        raise _deny(user, incident, what, "a manager of the incident's unit or hr")
+        raise _deny(
+            user, incident, what, "a manager of the incident's unit (or a unit above it) or hr"
+        )
     return incident
 
 

@@ -106,13 +106,19 @@ def missing_for_close(incident: Incident) -> list[str]:
     )
     if not has_conversation:
         missing.append("a follow-up entry of type conversation with the exposed employee")
+    # DESIGN.md §2: "support given or declined, recorded" — an offer nobody has answered yet
+    # is not a decision.
     has_support_decision = db.session.scalar(
-        select(exists().where(SupportMeasure.incident_id == incident.id))
+        select(
+            exists().where(
+                SupportMeasure.incident_id == incident.id, SupportMeasure.accepted.is_not(None)
+            )
+        )
     ) or db.session.get(SupportDecline, incident.id) is not None
     if not has_support_decision:
         missing.append(
-            "a support decision: at least one support measure, or support declined by the "
-            "employee"
+            "a support decision: a support measure the employee accepted or declined, or "
+            "support declined by the employee"
         )
     missing += police.missing_for_close(incident)
     missing += authority.missing_for_close(incident)

@@ -106,8 +106,18 @@ def add_support_measure(user: User, incident_id: int, data: dict[str, Any]) -> S
     return measure
 
 
+def read_support_measure(user: User, incident_id: int, measure_id: int) -> SupportMeasure:
+    incident = case_access.for_reading(user, incident_id, "support", exposed_may_read=True)
+    return _measure_of(incident, measure_id)
+
+
 def get_support_measure(user: User, incident_id: int, measure_id: int) -> SupportMeasure:
     incident = case_access.for_handler(user, incident_id, "change support")
+    return _measure_of(incident, measure_id)
+
+
+def _measure_of(incident: Incident, measure_id: int) -> SupportMeasure:
+    incident_id = incident.id
     measure = db.session.get(SupportMeasure, measure_id)
     if measure is None or measure.incident_id != incident.id:
         raise NotFound(f"There is no support measure {measure_id} on incident {incident_id}.")

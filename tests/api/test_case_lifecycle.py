@@ -253,3 +253,18 @@ def test_a_check_in_is_overdue_once_due_and_not_done(client, make, org):
 def test_employees_have_no_overdue_list(client, make, org):
     r = client.get("/api/v1/follow-up/overdue", headers=make.headers(org.employee_a1))
     assert r.status_code == 403
+
+
+def test_the_refusal_of_an_own_case_says_why(client, make, org):
+    incident = make.incident(org.manager_a, org.a1)
+    r = _ack(client, make, incident, org.manager_a)
+    assert r.status_code == 403
+    assert "own case" in r.get_json()["detail"]
+
+
+@pytest.mark.parametrize("raw", ["99999m", "12345678901d", "\u00b2d", "01d,1d", "0w", "1y", ""])
+def test_bad_check_in_offsets_stop_start_up(raw, tmp_path):
+    from incidents.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="CHECK_IN_OFFSETS"):
+        load_config({"CHECK_IN_OFFSETS": raw or " , "}, tmp_path)

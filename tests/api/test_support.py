@@ -177,3 +177,32 @@ def test_bad_evaluations_are_422(client, make, org, case, change, field):
     _deliver(client, make, org, case)
     r = _evaluate(client, make, case, org.colleague_a1, {**EVALUATION, **change})
     assert r.status_code == 422 and field in r.get_json()["errors"]
+
+
+def test_an_unanswered_offer_is_not_a_support_decision(client, make, org, case):
+    """Closing needs support given or declined (DESIGN.md §2), not merely offered."""
+    base = f"/api/v1/incidents/{case.id}"
+    headers = make.headers(org.manager_a)
+    client.post(f"{base}/follow-ups", headers=headers, json={
+        "type": "conversation", "note": "Samtal.", "occurred_at": _now().isoformat()})
+    client.put(f"{base}/police-report", headers=headers, json={
+        "decision": "do_not_report", "decision_reason": "Medarbetaren avstår."})
+    offered = _offer(client, make, case, org.manager_a)
+    refused = client.post(f"{base}/close", headers=headers)
+    assert refused.status_code == 409
+    assert any("support decision" in m for m in refused.get_json()["errors"]["missing"])
+    client.patch(f"{base}/support-measures/{offered.get_json()['id']}", json={"accepted": False},
+                 headers={**headers, "If-Match": offered.headers["ETag"]})
+    assert client.post(f"{base}/close", headers=headers).status_code == 200
+
+
+def test_one_support_measure_is_read_with_its_etag(client, make, org, case):
+    created = _offer(client, make, case, org.manager_a).get_json()
+    path = f"/api/v1/incidents/{case.id}/support-measures/{created['id']}"
+    read = client.get(path, headers=make.headers(org.hr))
+    assert read.status_code == 200 and read.get_json()["type"] == "debriefing"
+    assert client.get(path, headers=make.headers(org.colleague_a1)).status_code == 200
+    assert client.get(path, headers=make.headers(org.employee_a1)).status_code == 403
+    r = client.patch(path, json={"accepted": True},
+                     headers={**make.headers(org.hr), "If-Match": read.headers["ETag"]})
+    assert r.status_code == 200
