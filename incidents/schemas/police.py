@@ -83,7 +83,9 @@ class PoliceReportSchema(ma.Schema):
     decision_reason = ma.fields.String(allow_none=True)
     decided_at = ma.fields.AwareDateTime(allow_none=True)
     decided_by = ma.fields.Integer(allow_none=True, metadata={"description": "A user id"})
-    decision_due_at = ma.fields.AwareDateTime()
+    decision_due_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "Null when the forms call for no decision"}
+    )
     filed_by = ma.fields.String(allow_none=True, metadata={"enum": values(FiledBy)})
     contact_address = ma.fields.String(allow_none=True, metadata={"enum": values(ContactAddress)})
     filed_at = ma.fields.AwareDateTime(allow_none=True)

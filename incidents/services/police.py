@@ -26,6 +26,7 @@ from incidents.domain import (
     IncidentStatus,
     Label,
     PoliceDecision,
+    PoliceFlag,
     PoliceOutcome,
 )
 from incidents.errors import ValidationFailed
@@ -56,7 +57,7 @@ class PoliceReportState:
     incident: Incident
     report: PoliceReport | None
     history: list[PoliceOutcomeEntry]
-    decision_due_at: datetime
+    decision_due_at: datetime | None
     injured_party: Label = INJURED_PARTY_NOTE
 
     @property
@@ -139,7 +140,12 @@ def _state(incident: Incident) -> PoliceReportState:
         incident=incident,
         report=db.session.get(PoliceReport, incident.id),
         history=list(history),
-        decision_due_at=incident.created_at + timedelta(days=days),
+        # Only the forms flagged for reporting owe a decision (DESIGN.md §2).
+        decision_due_at=(
+            incident.created_at + timedelta(days=days)
+            if PoliceFlag(incident.police_flag) in DECISION_REQUIRED_FLAGS
+            else None
+        ),
     )
 
 

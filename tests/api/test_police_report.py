@@ -121,6 +121,7 @@ def test_the_forms_decide_whether_a_decision_is_required(
     body = client.get(_url(incident), headers=make.headers(org.manager_a)).get_json()
 
     assert (body["flag"], body["decision_required"]) == (flag, required)
+    assert (body["decision_due_at"] is not None) == required
 
 
 def test_the_decision_due_date_follows_the_configured_days(
