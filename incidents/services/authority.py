@@ -28,7 +28,7 @@ from incidents.errors import ValidationFailed
 from incidents.extensions import db
 from incidents.models import AuthorityReport, Incident, IncidentForm, User
 from incidents.services import case_access
-from incidents.services.records import Errors, insert_first, moment_problems
+from incidents.services.records import Errors, insert_first, moment_problems, overdue_since_report
 from incidents.services.records import add_error as _add
 
 # Sub-types that make an incident serious whatever its forms (DOMAIN.md: death threats).
@@ -253,25 +253,10 @@ def overdue_notifications(user: User, now: datetime) -> list[dict[str, Any]]:
     """Open serious incidents the user handles that Arbetsmiljöverket has not been notified of
     within AUTHORITY_NOTIFICATION_HOURS of the report (AML 3 kap. 3 a §: without delay)."""
     hours = timedelta(hours=current_app.config["AUTHORITY_NOTIFICATION_HOURS"])
-    rows = db.session.execute(
-        select(Incident.id, Incident.reference, Incident.unit_id, Incident.created_at)
-        .outerjoin(AuthorityReport, AuthorityReport.incident_id == Incident.id)
-        .where(
-            case_access.handler_scope(user),
-            Incident.status != IncidentStatus.CLOSED.value,
-            AuthorityReport.work_environment_authority_notified_at.is_(None),
-            Incident.created_at < now - hours,
-            _serious_sql(),
-        )
-        .order_by(Incident.created_at, Incident.id)
+    return overdue_since_report(
+        user, now, hours, "work_environment_notification",
+        Incident.status != IncidentStatus.CLOSED.value,
+        AuthorityReport.work_environment_authority_notified_at.is_(None),
+        _serious_sql(),
+        join=(AuthorityReport, AuthorityReport.incident_id == Incident.id),
     )
-    return [
-        {
-            "incident_id": row.id,
-            "reference": row.reference,
-            "unit_id": row.unit_id,
-            "due_at": row.created_at + hours,
-            "kind": "work_environment_notification",
-        }
-        for row in rows
-    ]

@@ -23,6 +23,7 @@ from incidents.models import (
     User,
 )
 from incidents.services import case_access
+from incidents.services.records import overdue_since_report
 
 S = IncidentStatus
 
@@ -187,24 +188,8 @@ def status_history(user: User, incident_id: int) -> list[StatusChange]:
 
 
 def overdue_acknowledgements(user: User, now: datetime) -> list[dict]:
-    cutoff = now - timedelta(hours=current_app.config["ACKNOWLEDGE_WITHIN_HOURS"])
-    rows = db.session.execute(
-        select(Incident.id, Incident.reference, Incident.unit_id, Incident.created_at)
-        .where(
-            case_access.handler_scope(user),
-            Incident.status == S.REPORTED,
-            Incident.created_at < cutoff,
-        )
-        .order_by(Incident.created_at)
-    ).all()
+    """Reported incidents nobody has acknowledged within ACKNOWLEDGE_WITHIN_HOURS."""
     hours = timedelta(hours=current_app.config["ACKNOWLEDGE_WITHIN_HOURS"])
-    return [
-        {
-            "kind": "acknowledgement",
-            "incident_id": row.id,
-            "reference": row.reference,
-            "unit_id": row.unit_id,
-            "due_at": row.created_at + hours,
-        }
-        for row in rows
-    ]
+    return overdue_since_report(
+        user, now, hours, "acknowledgement", Incident.status == S.REPORTED
+    )

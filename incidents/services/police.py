@@ -33,7 +33,7 @@ from incidents.errors import ValidationFailed
 from incidents.extensions import db
 from incidents.models import Incident, PoliceOutcomeEntry, PoliceReport, User
 from incidents.services import case_access
-from incidents.services.records import Errors, insert_first, moment_problems
+from incidents.services.records import Errors, insert_first, moment_problems, overdue_since_report
 from incidents.services.records import add_error as _add
 
 INJURED_PARTY_NOTE = Label(
@@ -330,25 +330,10 @@ def overdue_decisions(user: User, now: datetime) -> list[dict[str, Any]]:
     """Open incidents the user handles whose police-report decision is past due: flagged
     required or recommended, no decision, reported more than POLICE_DECISION_DAYS ago."""
     days = timedelta(days=current_app.config["POLICE_DECISION_DAYS"])
-    rows = db.session.execute(
-        select(Incident.id, Incident.reference, Incident.unit_id, Incident.created_at)
-        .outerjoin(PoliceReport, PoliceReport.incident_id == Incident.id)
-        .where(
-            case_access.handler_scope(user),
-            Incident.police_flag.in_([flag.value for flag in DECISION_REQUIRED_FLAGS]),
-            Incident.status != IncidentStatus.CLOSED.value,
-            PoliceReport.decision.is_(None),
-            Incident.created_at < now - days,
-        )
-        .order_by(Incident.created_at, Incident.id)
+    return overdue_since_report(
+        user, now, days, "police_decision",
+        Incident.police_flag.in_([flag.value for flag in DECISION_REQUIRED_FLAGS]),
+        Incident.status != IncidentStatus.CLOSED.value,
+        PoliceReport.decision.is_(None),
+        join=(PoliceReport, PoliceReport.incident_id == Incident.id),
     )
-    return [
-        {
-            "incident_id": row.id,
-            "reference": row.reference,
-            "unit_id": row.unit_id,
-            "due_at": row.created_at + days,
-            "kind": "police_decision",
-        }
-        for row in rows
-    ]

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from incidents.clock import utcnow
@@ -47,3 +48,29 @@ def insert_first(row: Any, what: str) -> None:
             f"Someone else recorded {what} at the same time; read it again and retry with its "
             "ETag."
         ) from exc
+
+
+def overdue_since_report(
+    user: Any, now: datetime, window: timedelta, kind: str, *conditions, join=None
+) -> list[dict[str, Any]]:
+    """Incidents the user handles that were reported more than ``window`` before ``now`` and
+    still meet ``conditions``: one overdue item each, due ``window`` after the report."""
+    from incidents.services.case_access import handler_scope
+
+    query = select(Incident.id, Incident.reference, Incident.unit_id, Incident.created_at)
+    if join is not None:
+        query = query.outerjoin(*join)
+    rows = db.session.execute(
+        query.where(handler_scope(user), Incident.created_at < now - window, *conditions)
+        .order_by(Incident.created_at, Incident.id)
+    )
+    return [
+        {
+            "kind": kind,
+            "incident_id": row.id,
+            "reference": row.reference,
+            "unit_id": row.unit_id,
+            "due_at": row.created_at + window,
+        }
+        for row in rows
+    ]
