@@ -28,7 +28,13 @@ from incidents.errors import ValidationFailed
 from incidents.extensions import db
 from incidents.models import AuthorityReport, Incident, IncidentForm, User
 from incidents.services import case_access
-from incidents.services.records import Errors, insert_first, moment_problems, overdue_since_report
+from incidents.services.records import (
+    Errors,
+    OneRowState,
+    insert_first,
+    moment_problems,
+    overdue_since_report,
+)
 from incidents.services.records import add_error as _add
 
 # Sub-types that make an incident serious whatever its forms (DOMAIN.md: death threats).
@@ -83,24 +89,15 @@ def _serious_sql() -> ColumnElement[bool]:
 
 
 @dataclass
-class AuthorityReportState:
+class AuthorityReportState(OneRowState):
     """The reports to authorities of one incident as read; the row is None until first recorded.
     Its ETag follows the row's version (0 before the row)."""
+
+    row_model = AuthorityReport
 
     incident: Incident
     report: AuthorityReport | None
     notification_hours: int
-
-    @property
-    def id(self) -> int:
-        return self.incident.id
-
-    @property
-    def version(self) -> int:
-        return self.report.version if self.report is not None else 0
-
-    def stored(self, column: str) -> Any:
-        return getattr(self.report, column) if self.report is not None else None
 
     @property
     def serious_proposed(self) -> bool:
@@ -142,14 +139,6 @@ class AuthorityReportState:
             "filed_at": self.stored("work_injury_report_filed_at"),
             "reference": self.stored("work_injury_report_reference"),
         }
-
-    @property
-    def safety_representative_informed_at(self) -> datetime | None:
-        return self.stored("safety_representative_informed_at")
-
-    @property
-    def investigation_done_at(self) -> datetime | None:
-        return self.stored("investigation_done_at")
 
 
 def _state(incident: Incident) -> AuthorityReportState:

@@ -33,7 +33,13 @@ from incidents.errors import ValidationFailed
 from incidents.extensions import db
 from incidents.models import Incident, PoliceOutcomeEntry, PoliceReport, User
 from incidents.services import case_access
-from incidents.services.records import Errors, insert_first, moment_problems, overdue_since_report
+from incidents.services.records import (
+    Errors,
+    OneRowState,
+    insert_first,
+    moment_problems,
+    overdue_since_report,
+)
 from incidents.services.records import add_error as _add
 
 INJURED_PARTY_NOTE = Label(
@@ -50,23 +56,17 @@ REPORT_FIELDS = ("decision", "decision_reason", *FILING_FIELDS)
 
 
 @dataclass
-class PoliceReportState:
+class PoliceReportState(OneRowState):
     """The police report of one incident as read: the row (None until first recorded) and the
     outcome history, oldest first. Its ETag follows the row's version (0 before the row)."""
+
+    row_model = PoliceReport
 
     incident: Incident
     report: PoliceReport | None
     history: list[PoliceOutcomeEntry]
     decision_due_at: datetime | None
     injured_party: Label = INJURED_PARTY_NOTE
-
-    @property
-    def id(self) -> int:
-        return self.incident.id
-
-    @property
-    def version(self) -> int:
-        return self.report.version if self.report is not None else 0
 
     @property
     def flag(self) -> str:
@@ -96,37 +96,6 @@ class PoliceReportState:
             }
             for entry in self.history
         ]
-
-    def stored(self, field: str) -> Any:
-        return getattr(self.report, field) if self.report is not None else None
-
-    @property
-    def decision(self) -> str | None:
-        return self.stored("decision")
-
-    @property
-    def decision_reason(self) -> str | None:
-        return self.stored("decision_reason")
-
-    @property
-    def decided_at(self) -> datetime | None:
-        return self.stored("decided_at")
-
-    @property
-    def filed_by(self) -> str | None:
-        return self.stored("filed_by")
-
-    @property
-    def contact_address(self) -> str | None:
-        return self.stored("contact_address")
-
-    @property
-    def filed_at(self) -> datetime | None:
-        return self.stored("filed_at")
-
-    @property
-    def police_reference(self) -> str | None:
-        return self.stored("police_reference")
 
 
 def _state(incident: Incident) -> PoliceReportState:

@@ -74,3 +74,31 @@ def overdue_since_report(
         }
         for row in rows
     ]
+
+
+class OneRowState:
+    """A one-per-incident record (police report, reports to authorities) as the API shows it,
+    whether or not its row exists yet: the id is the incident's, the version — and so the ETag —
+    is 0 until the first write, and each column of the row reads None until then."""
+
+    row_model: type  # the model whose columns are read through
+
+    incident: Incident
+    report: Any | None
+
+    @property
+    def id(self) -> int:
+        return self.incident.id
+
+    @property
+    def version(self) -> int:
+        return self.report.version if self.report is not None else 0
+
+    def stored(self, column: str) -> Any:
+        return getattr(self.report, column) if self.report is not None else None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the state does not define itself; only real columns pass.
+        if name in type(self).row_model.__table__.columns:
+            return self.stored(name)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
