@@ -37,6 +37,11 @@ def register_extensions(app: Flask) -> None:
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())
     extensions.api.init_app(app)
+    extensions.limiter.init_app(app)
+    if app.config.get("PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
     with app.app_context():
         _configure_engine(extensions.db.engine)
 

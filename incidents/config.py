@@ -65,6 +65,54 @@ def _offsets(raw: str) -> list[str]:
     return offsets
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    try:
+        return _bool(env.get(name), default)
+    except ConfigError as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate limit in the limits library's notation, e.g. "5 per hour;20 per day"."""
+    from limits import parse_many
+
+    raw = env.get(name) or default
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a rate limit like '5 per hour'") from exc
+    return raw
+
+
+def _mail(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """SMTP settings. With no MAIL_SERVER, mails are written to the log instead of sent."""
+    server = env.get("MAIL_SERVER") or None
+    use_tls = _flag(env, "MAIL_USE_TLS", False)
+    use_ssl = _flag(env, "MAIL_USE_SSL", False)
+    if use_tls and use_ssl:
+        raise ConfigError("MAIL_USE_TLS (STARTTLS) and MAIL_USE_SSL exclude each other")
+    mail_from = env.get("MAIL_FROM") or None
+    if server and production and not mail_from:
+        raise ConfigError("MAIL_FROM must be set when MAIL_SERVER is set in production")
+    return {
+        "MAIL_SERVER": server,
+        "MAIL_PORT": _int(env, "MAIL_PORT", 465 if use_ssl else (587 if use_tls else 25), 1),
+        "MAIL_USE_TLS": use_tls,
+        "MAIL_USE_SSL": use_ssl,
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": mail_from or "otillaten-paverkan@localhost",
+        "MAIL_TIMEOUT_SECONDS": _int(env, "MAIL_TIMEOUT_SECONDS", 10, minimum=1),
+        # Retries: 1 min, 2, 4, … doubling up to an hour, for as long as the server is away.
+        "MAIL_RETRY_BASE_SECONDS": _int(env, "MAIL_RETRY_BASE_SECONDS", 60, minimum=1),
+        "MAIL_RETRY_MAX_SECONDS": _int(env, "MAIL_RETRY_MAX_SECONDS", 3600, minimum=1),
+        # A claimed mail not marked sent within the lease is taken over by another sender.
+        "MAIL_LEASE_SECONDS": _int(env, "MAIL_LEASE_SECONDS", 300, minimum=30),
+        "MAIL_BATCH_SIZE": _int(env, "MAIL_BATCH_SIZE", 100, minimum=1),
+        "MAIL_KEEP_SENT_DAYS": _int(env, "MAIL_KEEP_SENT_DAYS", 30, minimum=1),
+    }
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A per-installation key for local use, created on first start and kept across restarts
     so that issued tokens stay valid."""
@@ -151,6 +199,21 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "POLICE_DECISION_DAYS": _int(env, "POLICE_DECISION_DAYS", 7, minimum=1),
         "AUTHORITY_NOTIFICATION_HOURS": _int(env, "AUTHORITY_NOTIFICATION_HOURS", 24, minimum=1),
         "CHECK_IN_OFFSETS": _offsets(env.get("CHECK_IN_OFFSETS", "1d,1w,1m,3m")),
+        # Notifications (issue: keeping the reporter informed).
+        **_mail(env, production),
+        # Links in mails point here.
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        # The anonymous channel: per client, the client known only by a daily keyed hash.
+        "ANONYMOUS_REPORT_RATE_LIMIT": _rate_limit(
+            env, "ANONYMOUS_REPORT_RATE_LIMIT", "5 per hour;20 per day"
+        ),
+        "ANONYMOUS_READ_RATE_LIMIT": _rate_limit(
+            env, "ANONYMOUS_READ_RATE_LIMIT", "60 per hour"
+        ),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # How many proxies in front of the service set X-Forwarded-For (0: none, trust no one).
+        "PROXY_FIX_X_FOR": _int(env, "PROXY_FIX_X_FOR", 0),
         # OpenAPI (flask-smorest)
         "API_TITLE": "Otillåten påverkan – incident register",
         "API_VERSION": "v1",

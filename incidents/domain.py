@@ -404,3 +404,27 @@ class AuditOutcome(StrEnum):
 
 def values(enum: type[StrEnum]) -> list[str]:
     return [member.value for member in enum]
+
+
+class MessageSender(StrEnum):
+    """Who wrote a message in an incident's thread: the reporter (named or anonymous) or one of
+    the case handlers (a manager above the unit, or hr)."""
+
+    REPORTER = "reporter"
+    CASE_HANDLER = "case_handler"
+
+
+MESSAGE_SENDER_LABELS: dict[MessageSender, Label] = {
+    MessageSender.REPORTER: Label("Rapportör", "Reporter"),
+    MessageSender.CASE_HANDLER: Label("Handläggare", "Case handler"),
+}
+
+
+class OutboxStatus(StrEnum):
+    """A notification mail in the outbox: pending (due at next_attempt_at), sending (claimed by
+    one sender until its lease runs out), sent, or failed (refused for good by the server)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"

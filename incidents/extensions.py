@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from http import HTTPStatus
 
 import marshmallow as ma
-from flask import Response, json
+from flask import Response, current_app, json, request
+from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api as _SmorestApi
 from flask_sqlalchemy import SQLAlchemy
@@ -30,6 +33,22 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(compare_type=True, render_as_batch=True)
+
+
+def hashed_client() -> str:
+    """The rate-limit key of a client: a keyed hash of its address and today's date, so the
+    limiter's storage never holds an address, and the key of one day cannot be linked to the
+    next (the anonymous channel must not keep anything that points back to a reporter)."""
+    from incidents.clock import utcnow
+
+    address = request.remote_addr or "unknown"
+    message = f"{utcnow().date().isoformat()}|{address}".encode()
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+# Limits are set per route (the anonymous channel); storage from RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=hashed_client)
 
 
 class ProblemSchema(ma.Schema):
@@ -112,6 +131,11 @@ class Api(_SmorestApi):
         if errors is None and "messages" in data:
             errors = _flatten_webargs_messages(data["messages"])
         detail = data.get("message")
+        if detail is None and error.code == 429:
+            detail = (
+                "Too many requests from your connection; wait before trying again "
+                "(see Retry-After)."
+            )
         if detail is None:
             if error.code == 422 and errors:
                 detail = _describe(errors)

@@ -14,10 +14,15 @@ from incidents.models.case import (
 )
 from incidents.models.idempotency import IdempotencyRecord
 from incidents.models.incident import Incident, IncidentForm, ReferenceCounter
+from incidents.models.messaging import AnonymousReceipt, Message
 from incidents.models.organisation import Headcount, Unit, subtree_ids_query
+from incidents.models.outbox import OutboxMail
 from incidents.models.users import UnitLeader, User, UserRole
 
 __all__ = [
+    "AnonymousReceipt",
+    "Message",
+    "OutboxMail",
     "AuditEntry",
     "AuthorityReport",
     "CheckIn",

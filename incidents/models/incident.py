@@ -49,6 +49,12 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
         one_of("channel", Channel),
         one_of("targeted_matter", TargetedMatter),
         one_of("police_flag", PoliceFlag),
+        # An anonymous report has no reporter and names nobody it was made for.
+        CheckConstraint(
+            "(anonymous AND reporter_id IS NULL AND on_behalf_of_id IS NULL) "
+            "OR (NOT anonymous AND reporter_id IS NOT NULL)",
+            name="anonymous_has_no_reporter",
+        ),
         # The keyset order of incident lists.
         Index("ix_incidents_occurred_at_id", "occurred_at", "id"),
         Index("ix_incidents_unit_id_occurred_at", "unit_id", "occurred_at"),
@@ -80,7 +86,9 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    # Null only for an anonymous report: nothing stored with it points back to the reporter.
+    anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # The exposed colleague when someone else reported for them.
     on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
@@ -94,8 +102,9 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
         return [form.category for form in self.forms if not form.is_primary]
 
     @property
-    def exposed_user_id(self) -> int:
-        """The exposed employee: the colleague reported for, else the reporter."""
+    def exposed_user_id(self) -> int | None:
+        """The exposed employee: the colleague reported for, else the reporter (unknown, None,
+        for an anonymous report)."""
         return self.on_behalf_of_id or self.reporter_id
 
 

@@ -8,7 +8,7 @@ report. Everyone else in scope sees the incident itself only. Every access is au
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, func
+from sqlalchemy import and_, false, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from incidents.domain import AuditAction, Role
@@ -20,7 +20,7 @@ from incidents.services.reporting import find_in_scope
 
 
 def is_exposed_employee(user: User, incident: Incident) -> bool:
-    return user.id == incident.exposed_user_id
+    return incident.exposed_user_id is not None and user.id == incident.exposed_user_id
 
 
 def is_case_handler(user: User, incident: Incident) -> bool:
@@ -86,9 +86,11 @@ def record_change(user: User, incident: Incident, detail: str) -> None:
 def handler_scope(user: User) -> ColumnElement[bool]:
     """The same rule as is_case_handler, as an SQL condition for lists (overdue items)."""
     exposed = func.coalesce(Incident.on_behalf_of_id, Incident.reporter_id)
+    # An anonymous report has no known exposed employee (NULL), so nobody is excluded.
+    not_own = or_(exposed.is_(None), exposed != user.id)
     if user.has_role(Role.HR):
-        return exposed != user.id
+        return not_own
     if user.has_role(Role.MANAGER) and user.leads_unit_ids:
         led = Incident.unit_id.in_(subtree_ids_query(user.leads_unit_ids))
-        return and_(led, exposed != user.id)
+        return and_(led, not_own)
     return false()

@@ -10,25 +10,27 @@ from flask import current_app
 from sqlalchemy import exists, select
 
 from incidents.clock import to_local, utcnow
-from incidents.domain import FollowUpType, IncidentStatus
+from incidents.domain import FollowUpType, IncidentStatus, MessageSender
 from incidents.errors import Conflict
 from incidents.extensions import db
 from incidents.models import (
     CheckIn,
     FollowUpEntry,
     Incident,
+    Message,
     StatusChange,
     SupportDecline,
     SupportMeasure,
     User,
 )
-from incidents.services import case_access
+from incidents.services import case_access, notifications
 from incidents.services.records import overdue_since_report
 
 S = IncidentStatus
 
 
 def change_status(incident: Incident, to: IncidentStatus, by: User, reason: str | None = None):
+    """Every status change is kept in the history, and the reporter hears of it by mail."""
     db.session.add(
         StatusChange(
             incident_id=incident.id,
@@ -39,6 +41,7 @@ def change_status(incident: Incident, to: IncidentStatus, by: User, reason: str 
         )
     )
     incident.status = to.value
+    notifications.status_changed(incident, to, by)
 
 
 def add_offset(moment: datetime, offset: str) -> datetime:
@@ -57,7 +60,10 @@ def add_offset(moment: datetime, offset: str) -> datetime:
 
 def schedule_check_ins(incident: Incident) -> list[CheckIn]:
     """Support must not be short-lived: check-ins with the exposed employee at the configured
-    offsets from the incident (default 1 day, 1 week, 1 month, 3 months)."""
+    offsets from the incident (default 1 day, 1 week, 1 month, 3 months). An anonymous report
+    has nobody known to check in with: its handlers reach the reporter through messages."""
+    if incident.anonymous:
+        return []
     existing = set(
         db.session.scalars(select(CheckIn.offset_label).where(CheckIn.incident_id == incident.id))
     )
@@ -96,6 +102,33 @@ def missing_for_close(incident: Incident) -> list[str]:
     """Everything a case still needs before it may close (DESIGN.md §2)."""
     from incidents.services import authority, police
 
+    missing = _missing_anonymous(incident) if incident.anonymous else _missing_named(incident)
+    missing += police.missing_for_close(incident)
+    missing += authority.missing_for_close(incident)
+    return missing
+
+
+def _missing_anonymous(incident: Incident) -> list[str]:
+    """Nobody is known to hold a conversation with or to decide on support: the handlers must
+    have documented what they did and have answered the reporter through the message thread,
+    where support can be offered."""
+    missing = []
+    if not db.session.scalar(select(exists().where(FollowUpEntry.incident_id == incident.id))):
+        missing.append("a follow-up entry documenting what was done")
+    answered = db.session.scalar(
+        select(
+            exists().where(
+                Message.incident_id == incident.id,
+                Message.sender == MessageSender.CASE_HANDLER,
+            )
+        )
+    )
+    if not answered:
+        missing.append("a message to the anonymous reporter (where support can be offered)")
+    return missing
+
+
+def _missing_named(incident: Incident) -> list[str]:
     missing = []
     has_conversation = db.session.scalar(
         select(
@@ -121,8 +154,6 @@ def missing_for_close(incident: Incident) -> list[str]:
             "a support decision: a support measure the employee accepted or declined, or "
             "support declined by the employee"
         )
-    missing += police.missing_for_close(incident)
-    missing += authority.missing_for_close(incident)
     return missing
 
 

@@ -31,7 +31,7 @@ from incidents.domain import (
 from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, ReferenceCounter, Unit, User, subtree_ids_query
-from incidents.services import audit
+from incidents.services import audit, notifications
 
 EDITABLE_FIELDS = (
     "subcategory",
@@ -137,6 +137,7 @@ def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
     db.session.add(incident)
     db.session.flush()
     audit.record(reporter, AuditAction.CREATE, incident.id)
+    notifications.new_incident(incident)
     return incident
 
 
