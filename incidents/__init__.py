@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, request
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     register_extensions(app)
     register_request_guards(app)
+    register_logging()
     register_blueprints(app)
     register_commands(app)
     return app
@@ -112,6 +114,28 @@ def register_request_guards(app: Flask) -> None:
     def _too_large(_error):
         limit = app.config["MAX_CONTENT_LENGTH"]
         return problem_response(413, f"The request body is larger than {limit} bytes.")
+
+
+class _AnonymousChannelLogFilter(logging.Filter):
+    """The development server logs each request with the client's address and the time; for the
+    anonymous channel both are blanked, so its own log cannot point back to a reporter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if ANONYMOUS_PREFIX in message:
+            record.msg = _ADDRESS_AND_TIME.sub("- - - [-] ", message, count=1)
+            record.args = ()
+        return True
+
+
+ANONYMOUS_PREFIX = "/api/v1/anonymous-reports"
+_ADDRESS_AND_TIME = re.compile(r"^\S+ - - \[[^\]]*\] ")
+
+
+def register_logging() -> None:
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _AnonymousChannelLogFilter) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(_AnonymousChannelLogFilter())
 
 
 def register_blueprints(app: Flask) -> None:

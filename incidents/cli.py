@@ -1,8 +1,9 @@
-"""flask commands: users and tokens (docs/getting-started.md shows them in use)."""
+"""flask commands: users, tokens and the mail outbox (docs/getting-started.md shows them in use)."""
 
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import Flask, current_app
@@ -16,6 +17,7 @@ from incidents.services import people
 
 users_cli = AppGroup("users", help="Manage users.")
 tokens_cli = AppGroup("tokens", help="Issue local bearer tokens.")
+outbox_cli = AppGroup("outbox", help="Deliver and inspect notification mails.")
 
 
 def _fail(message: str) -> None:
@@ -76,6 +78,52 @@ def issue_token(email: str, hours: int | None):
     click.echo(token)
 
 
+@outbox_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering until stopped (Ctrl-C).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds between runs with --loop.",
+)
+def deliver_outbox(loop: bool, interval: float):
+    """Send the notification mails that are due; retries what the server could not take."""
+    from incidents.services import outbox
+
+    while True:
+        report = outbox.deliver()
+        if report.sent or report.deferred or report.failed or not loop:
+            click.echo(f"outbox: {report}")
+        if not loop:
+            sys.exit(1 if report.failed else 0)
+        try:
+            time.sleep(interval)
+        except KeyboardInterrupt:
+            return
+
+
+@outbox_cli.command("status")
+def outbox_status():
+    """Count the mails by status and list those the server refused for good."""
+    from incidents.services import outbox
+
+    counts = outbox.counts()
+    click.echo(", ".join(f"{status} {number}" for status, number in counts.items()))
+    for mail in outbox.failed_mails():
+        click.echo(f"failed {mail.id} to {mail.recipient} ({mail.kind}): {mail.last_error}")
+
+
+@outbox_cli.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+def outbox_retry(ids: tuple[int, ...]):
+    """Queue failed mails again: the given ids, or every failed mail."""
+    from incidents.services import outbox
+
+    click.echo(f"queued {outbox.retry_failed(list(ids))} failed mail(s) again")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(outbox_cli)

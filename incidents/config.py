@@ -211,7 +211,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
             env, "ANONYMOUS_READ_RATE_LIMIT", "60 per hour"
         ),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Only a 429 says when to come back (Retry-After); other answers carry no limit headers.
+        "RATELIMIT_HEADERS_ENABLED": False,
         # How many proxies in front of the service set X-Forwarded-For (0: none, trust no one).
         "PROXY_FIX_X_FOR": _int(env, "PROXY_FIX_X_FOR", 0),
         # OpenAPI (flask-smorest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from http import HTTPStatus
 
 import marshmallow as ma
@@ -131,11 +132,13 @@ class Api(_SmorestApi):
         if errors is None and "messages" in data:
             errors = _flatten_webargs_messages(data["messages"])
         detail = data.get("message")
-        if detail is None and error.code == 429:
+        headers = dict(data.get("headers") or {})
+        if error.code == 429:
             detail = (
                 "Too many requests from your connection; wait before trying again "
                 "(see Retry-After)."
             )
+            headers["Retry-After"] = str(_seconds_until_reset())
         if detail is None:
             if error.code == 422 and errors:
                 detail = _describe(errors)
@@ -143,10 +146,16 @@ class Api(_SmorestApi):
                 detail = "The request body is not valid JSON."
             else:
                 detail = error.description or HTTPStatus(error.code).phrase
-        headers = dict(data.get("headers") or {})
         if error.code == 405:
             headers.update({k: v for k, v in error.get_headers() if k == "Allow"})
         return problem_response(error.code, detail, errors=errors, headers=headers)
+
+
+def _seconds_until_reset() -> int:
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()))
 
 
 api = Api()

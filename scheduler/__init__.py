@@ -31,6 +31,15 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
         name="Forget Idempotency-Keys older than IDEMPOTENCY_TTL_HOURS",
         replace_existing=True,
     )
+    scheduler.add_job(
+        jobs.run_in_app,
+        "interval",
+        minutes=1,
+        args=[app, jobs.deliver_outbox],
+        id="deliver_outbox",
+        name="Send the notification mails that are due",
+        replace_existing=True,
+    )
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:

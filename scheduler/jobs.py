@@ -9,7 +9,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from incidents.extensions import db
-from incidents.services import idempotency
+from incidents.services import idempotency, outbox
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +31,11 @@ def purge_idempotency_keys() -> int:
     removed = idempotency.purge_expired()
     log.info("purged %d expired idempotency keys", removed)
     return removed
+
+
+def deliver_outbox() -> outbox.DeliveryReport:
+    """Every minute: send the notification mails that are due (retries with back-off)."""
+    report = outbox.deliver()
+    if report.sent or report.deferred or report.failed:
+        log.info("outbox: %s", report)
+    return report

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from incidents.api import audit, authority, case, incidents, me, police, units, users
+from incidents.api import (
+    anonymous,
+    audit,
+    authority,
+    case,
+    incidents,
+    me,
+    messages,
+    police,
+    units,
+    users,
+)
 
 BLUEPRINTS = [
-    incidents.blp, case.blp, police.blp, authority.blp, units.blp, users.blp, me.blp, audit.blp
+    incidents.blp,
+    case.blp,
+    messages.blp,
+    anonymous.blp,
+    police.blp,
+    authority.blp,
+    units.blp,
+    users.blp,
+    me.blp,
+    audit.blp,
 ]
 
 
 def register(api) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    api.spec.components.security_scheme(
+        "receiptCode", {"type": "apiKey", "in": "header", "name": "X-Receipt-Code"}
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

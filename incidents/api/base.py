@@ -89,6 +89,7 @@ def authenticated(blp, *roles: str) -> Callable:
 def documents_errors(blp, *codes: int) -> Callable:
     names = {
         400: "BAD_REQUEST",
+        401: "UNAUTHORIZED",
         403: "FORBIDDEN",
         404: "NOT_FOUND",
         409: "CONFLICT",
@@ -97,6 +98,7 @@ def documents_errors(blp, *codes: int) -> Callable:
         415: "UNSUPPORTED_MEDIA_TYPE",
         422: "UNPROCESSABLE_ENTITY",
         428: "PRECONDITION_REQUIRED",
+        429: "TOO_MANY_REQUESTS",
         503: "SERVICE_UNAVAILABLE",
     }
 

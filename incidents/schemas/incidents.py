@@ -38,7 +38,7 @@ def _not_too_early(value: datetime) -> None:
         raise ma.ValidationError("must be on or after 2000-01-01")
 
 
-def _fields(required: bool) -> dict[str, ma.fields.Field]:
+def report_fields(required: bool) -> dict[str, ma.fields.Field]:
     """The fields a reporter fills in; required only when creating."""
     req = {"required": True} if required else {}
     opt_default = (lambda value: {"load_default": value}) if required else (lambda value: {})
@@ -78,7 +78,7 @@ def _fields(required: bool) -> dict[str, ma.fields.Field]:
 
 IncidentCreateSchema = StrictSchema.from_dict(
     {
-        **_fields(required=True),
+        **report_fields(required=True),
         "on_behalf_of": ma.fields.Integer(
             strict=True,
             allow_none=True,
@@ -89,7 +89,7 @@ IncidentCreateSchema = StrictSchema.from_dict(
     name="IncidentCreate",
 )
 
-IncidentUpdateSchema = StrictSchema.from_dict(_fields(required=False), name="IncidentUpdate")
+IncidentUpdateSchema = StrictSchema.from_dict(report_fields(required=False), name="IncidentUpdate")
 
 
 class IncidentSchema(ma.Schema):
@@ -119,7 +119,10 @@ class IncidentSchema(ma.Schema):
     ia_reference = ma.fields.String(allow_none=True)
     acknowledged_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
     closed_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
-    reporter_id = ma.fields.Integer(dump_only=True)
+    anonymous = ma.fields.Boolean(dump_only=True)
+    reporter_id = ma.fields.Integer(
+        dump_only=True, allow_none=True, metadata={"description": "null when anonymous"}
+    )
     on_behalf_of = ma.fields.Integer(attribute="on_behalf_of_id", allow_none=True)
     created_at = ma.fields.AwareDateTime(dump_only=True)
     updated_at = ma.fields.AwareDateTime(dump_only=True)

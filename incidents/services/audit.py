@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
+from incidents.clock import utcnow
 from incidents.domain import AuditAction, AuditOutcome
 from incidents.errors import DomainError
 from incidents.extensions import db
@@ -17,8 +20,11 @@ def record(
     incident_id: int | None,
     outcome: AuditOutcome = AuditOutcome.OK,
     detail: str | None = None,
+    at: datetime | None = None,
 ) -> AuditEntry:
+    """``at`` defaults to now; the anonymous channel passes a coarser time."""
     entry = AuditEntry(
+        at=at or utcnow(),
         actor_id=actor.id if actor else None,
         action=action.value,
         incident_id=incident_id,

@@ -36,7 +36,13 @@ def _key() -> str | None:
     return key
 
 
+# The anonymous channel keeps no key: the record would tie its answer to the caller.
+_NOT_KEPT_UNDER = "/api/v1/anonymous-reports"
+
+
 def _caller() -> str | None:
+    if request.path.startswith(_NOT_KEPT_UNDER):
+        return None
     user = optional_user()
     return f"user:{user.id}" if user else None
 

@@ -100,7 +100,7 @@ def _check_unit(unit_id: int) -> None:
         raise field_error("unit_id", f"there is no unit {unit_id}")
 
 
-def _set_forms(incident: Incident, category: str, additional: list[str]) -> None:
+def set_forms(incident: Incident, category: str, additional: list[str]) -> None:
     incident.category = category
     incident.forms = [IncidentForm(category=category, is_primary=True)] + [
         IncidentForm(category=c, is_primary=False) for c in additional
@@ -108,14 +108,33 @@ def _set_forms(incident: Incident, category: str, additional: list[str]) -> None
     incident.police_flag = police_flag_for([Category(c) for c in (category, *additional)])
 
 
-def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
-    if not may_report(reporter):
-        raise Forbidden("Reporting needs the employee, manager or hr role.")
+def check_new_report(data: dict[str, Any]) -> list[str]:
+    """The rules every new report meets, named or anonymous; returns its additional forms."""
     additional = data.get("additional_categories", [])
     _check_forms(data["category"], additional, data.get("subcategory"))
     _check_occurred_at(data["occurred_at"])
     _check_unit(data["unit_id"])
     _check_ia(data.get("ia_reported", False), data.get("ia_reference"))
+    return additional
+
+
+def new_incident(data: dict[str, Any], additional: list[str], **identity: Any) -> Incident:
+    """A reported incident with this year's next reference; ``identity`` says who reported."""
+    incident = Incident(
+        reference=next_reference(to_local(utcnow()).year),
+        status=IncidentStatus.REPORTED.value,
+        **identity,
+        **{field: data[field] for field in EDITABLE_FIELDS if field in data},
+    )
+    set_forms(incident, data["category"], additional)
+    db.session.add(incident)
+    return incident
+
+
+def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
+    if not may_report(reporter):
+        raise Forbidden("Reporting needs the employee, manager or hr role.")
+    additional = check_new_report(data)
     on_behalf_of_id = data.get("on_behalf_of")
     if on_behalf_of_id is not None:
         colleague = db.session.get(User, on_behalf_of_id)
@@ -126,15 +145,9 @@ def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
         if colleague.id == reporter.id:
             raise field_error("on_behalf_of", "leave it out when you report for yourself")
 
-    incident = Incident(
-        reference=next_reference(to_local(utcnow()).year),
-        status=IncidentStatus.REPORTED.value,
-        reporter_id=reporter.id,
-        on_behalf_of_id=on_behalf_of_id,
-        **{field: data[field] for field in EDITABLE_FIELDS if field in data},
+    incident = new_incident(
+        data, additional, reporter_id=reporter.id, on_behalf_of_id=on_behalf_of_id
     )
-    _set_forms(incident, data["category"], additional)
-    db.session.add(incident)
     db.session.flush()
     audit.record(reporter, AuditAction.CREATE, incident.id)
     notifications.new_incident(incident)
@@ -208,7 +221,7 @@ def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Inc
     if category != incident.category or sorted(additional) != sorted(
         incident.additional_categories
     ):
-        _set_forms(incident, category, additional)
+        set_forms(incident, category, additional)
         changed += ["category"]
     if changed:
         incident.updated_at = utcnow()

@@ -8,7 +8,6 @@ Create Date: 2026-11-23 18:29:31.964509
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = 'a7ca07815157'
 down_revision = '21629a2bb716'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 from werkzeug.exceptions import InternalServerError
@@ -88,7 +90,7 @@ def test_openapi_describes_every_endpoint_and_its_errors(client, app):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     rules = {
-        rule.rule.replace("<int:", "{").replace(">", "}")
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1/") and "openapi" not in rule.rule
         and "/docs" not in rule.rule

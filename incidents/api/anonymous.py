@@ -1,0 +1,94 @@
+"""/api/v1/anonymous-reports — reporting without an account, and the receipt-code thread.
+
+No view here reads the caller's identity: a bearer token sent along is ignored, and no
+Idempotency-Key is kept (its record would tie the answer, receipt code and all, to the caller).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from incidents.api.base import ApiView, documents_errors
+from incidents.extensions import limiter
+from incidents.schemas.messaging import (
+    AnonymousMessageSchema,
+    AnonymousReceiptSchema,
+    AnonymousReportCreateSchema,
+    AnonymousReportSchema,
+    MessageCreateSchema,
+)
+from incidents.services import anonymous
+
+blp = Blueprint(
+    "anonymous",
+    __name__,
+    description="Anonymous reports: no account, no address stored; a receipt code instead",
+)
+
+REPORT = "/anonymous-reports/<string:reference>"
+
+
+def _report_limit() -> str:
+    return current_app.config["ANONYMOUS_REPORT_RATE_LIMIT"]
+
+
+def _receipt_limit() -> str:
+    return current_app.config["ANONYMOUS_READ_RATE_LIMIT"]
+
+
+# Reads and messages share one budget per client, so guessing codes is as slow as reading.
+receipt_limit = limiter.shared_limit(_receipt_limit, scope="anonymous-receipt")
+RECEIPT = {"security": [{"receiptCode": []}]}
+
+
+def _code() -> str | None:
+    return request.headers.get(anonymous.HEADER)
+
+
+@blp.route("/anonymous-reports")
+class AnonymousReports(ApiView):
+    @limiter.limit(_report_limit)
+    @documents_errors(blp, 400, 413, 415, 429)
+    @blp.arguments(AnonymousReportCreateSchema)
+    @blp.response(201, AnonymousReceiptSchema)
+    @blp.doc(security=[])
+    def post(self, data):
+        """Report an incident anonymously; the answer holds the receipt code, shown only once
+
+        Fields that could identify you (who it was for, injury, sick leave, a reference in
+        another system) are not accepted here. Rate limited per client (429)."""
+        incident, code = anonymous.report(data)
+        body = {"incident": incident, "status_history": [], "receipt_code": code}
+        return body, 201, {"Location": f"/api/v1/anonymous-reports/{incident.reference}"}
+
+
+@blp.route(REPORT)
+class AnonymousReport(ApiView):
+    @receipt_limit
+    @documents_errors(blp, 401, 404, 429)
+    @blp.response(200, AnonymousReportSchema)
+    @blp.doc(**RECEIPT)
+    def get(self, reference):
+        """The status of your anonymous report (X-Receipt-Code header)"""
+        return anonymous.status(reference, _code())
+
+
+@blp.route(f"{REPORT}/messages")
+class AnonymousMessages(ApiView):
+    @receipt_limit
+    @documents_errors(blp, 401, 404, 429)
+    @blp.response(200, AnonymousMessageSchema(many=True))
+    @blp.doc(**RECEIPT)
+    def get(self, reference):
+        """The messages between you and the case handlers, oldest first"""
+        return anonymous.list_messages(reference, _code())
+
+    @receipt_limit
+    @documents_errors(blp, 400, 401, 404, 413, 415, 429)
+    @blp.arguments(MessageCreateSchema)
+    @blp.response(201, AnonymousMessageSchema)
+    @blp.doc(**RECEIPT)
+    def post(self, data, reference):
+        """Write to the case handlers; they are told by mail, you are not asked who you are"""
+        return anonymous.post_message(reference, _code(), data["body"]), 201

@@ -1,0 +1,121 @@
+"""Schemas for the message thread and the anonymous channel."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from incidents.domain import (
+    MESSAGE_SENDER_LABELS,
+    STATUS_LABELS,
+    IncidentStatus,
+    MessageSender,
+)
+from incidents.schemas.common import StrictSchema, free_text_characters
+from incidents.schemas.incidents import report_fields
+
+MESSAGE_MAX = 5_000
+
+
+def _label(labels, enum):
+    def label(value: str) -> dict[str, str]:
+        found = labels[enum(value)]
+        return {"sv": found.sv, "en": found.en}
+
+    return label
+
+
+_sender_label = _label(MESSAGE_SENDER_LABELS, MessageSender)
+_status_label = _label(STATUS_LABELS, IncidentStatus)
+
+
+class MessageCreateSchema(StrictSchema):
+    body = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=MESSAGE_MAX), free_text_characters],
+        metadata={"description": "Plain text; never put names you do not need to"},
+    )
+
+    @ma.validates("body")
+    def _not_blank(self, value: str, **kwargs) -> None:
+        if not value.strip():
+            raise ma.ValidationError("must not be blank")
+
+
+class AnonymousMessageSchema(ma.Schema):
+    """A message as the anonymous reporter sees it: who wrote it by side, not by name."""
+
+    id = ma.fields.Integer()
+    sender = ma.fields.String(metadata={"enum": [s.value for s in MessageSender]})
+    sender_label = ma.fields.Function(
+        lambda m: _sender_label(m.sender), metadata={"description": "sv and en"}
+    )
+    body = ma.fields.String()
+    sent_at = ma.fields.AwareDateTime(
+        attribute="created_at",
+        metadata={"description": "The reporter's own messages: the hour only"},
+    )
+
+
+class MessageSchema(AnonymousMessageSchema):
+    author_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "null for an anonymous reporter"}
+    )
+
+
+_create_fields = report_fields(required=True)
+# The fields of a report that cannot identify the reporter. Left out on purpose: who it was
+# reported for, injury and sick leave (they name a person to the insurer), and the reference of
+# a report in the general incident system (it may be signed there).
+ANONYMOUS_FIELDS = (
+    "category",
+    "additional_categories",
+    "subcategory",
+    "perceived_influence_purpose",
+    "occurred_at",
+    "unit_id",
+    "description",
+    "location",
+    "perpetrator",
+    "channel",
+    "targeted_matter",
+    "family_targeted",
+)
+AnonymousReportCreateSchema = StrictSchema.from_dict(
+    {name: _create_fields[name] for name in ANONYMOUS_FIELDS},
+    name="AnonymousReportCreate",
+)
+
+
+class AnonymousStatusChangeSchema(ma.Schema):
+    status = ma.fields.String(attribute="to_status")
+    status_label = ma.fields.Function(lambda c: _status_label(c.to_status))
+    at = ma.fields.AwareDateTime()
+
+
+class AnonymousReportSchema(ma.Schema):
+    """What the anonymous reporter sees of their report: its reference, form, unit and status —
+    not the case handlers' follow-up."""
+
+    reference = ma.fields.String(attribute="incident.reference")
+    status = ma.fields.String(attribute="incident.status")
+    status_label = ma.fields.Function(lambda r: _status_label(r["incident"].status))
+    category = ma.fields.String(attribute="incident.category")
+    additional_categories = ma.fields.List(
+        ma.fields.String(), attribute="incident.additional_categories"
+    )
+    occurred_at = ma.fields.AwareDateTime(attribute="incident.occurred_at")
+    unit_id = ma.fields.Integer(attribute="incident.unit_id")
+    received_at = ma.fields.AwareDateTime(
+        attribute="incident.created_at", metadata={"description": "The hour only"}
+    )
+    status_history = ma.fields.List(ma.fields.Nested(AnonymousStatusChangeSchema))
+
+
+class AnonymousReceiptSchema(AnonymousReportSchema):
+    receipt_code = ma.fields.String(
+        metadata={
+            "description": "Shown this once and never again; keep it to read the status and "
+            "the messages. Whoever holds it can read them."
+        }
+    )

@@ -1,0 +1,139 @@
+"""Anonymous two-way reports (issue: keeping the reporter informed).
+
+Fear of being identified keeps incidents from being reported. An anonymous report is an
+incident like the others (in lists and statistics, marked ``anonymous``), with no reporter and
+nothing stored that points back to one:
+
+- no account, IP address or user agent is read into it (a bearer token sent along is ignored,
+  and the rate limiter keys on a daily keyed hash of the address, never the address itself);
+- the times stored for the reporter's side — when the report and the reporter's messages were
+  received, and the audit entries of their reads and writes — are cut to the hour, so they
+  cannot be matched second by second against a log kept elsewhere;
+- the receipt code is shown once and stored only as a SHA-256 hash; it carries 100 random bits,
+  so the hash cannot be reversed by guessing.
+
+The reporter reads the status and exchanges messages with the case handlers by reference and
+receipt code; a wrong code answers exactly as an unknown reference does (404, same body), and the
+hash is compared in constant time either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from incidents.clock import utcnow
+from incidents.domain import AuditAction, MessageSender
+from incidents.errors import DomainError, NotFound
+from incidents.extensions import db
+from incidents.models import AnonymousReceipt, Incident, Message, StatusChange
+from incidents.schemas.messaging import ANONYMOUS_FIELDS
+from incidents.services import audit, messages, notifications, reporting
+
+# Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand survives.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CODE_LENGTH = 20  # 20 × 5 bits = 100 bits of entropy
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# Compared against when the reference is unknown, so both cases take the same work.
+_NO_SUCH_HASH = hashlib.sha256(b"no such receipt").hexdigest()
+
+
+HEADER = "X-Receipt-Code"
+
+
+class ReceiptRequired(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+    def __init__(self):
+        super().__init__(
+            f"Send the receipt code you got with the report in the {HEADER} header.",
+            errors={HEADER: ["required"]},
+            headers={"WWW-Authenticate": f'{HEADER} realm="anonymous-reports"'},
+        )
+
+
+def new_receipt_code() -> str:
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, _CODE_LENGTH, 4))
+
+
+def _normalise(code: str) -> str:
+    """Case, spaces and dashes do not matter, nor O for 0 or I and L for 1."""
+    return "".join(ch for ch in code.upper() if ch not in " -").translate(_LOOKALIKES)
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(_normalise(code).encode()).hexdigest()
+
+
+def coarse(moment: datetime) -> datetime:
+    """The hour a moment fell in: what is stored of the anonymous side's times."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def report(data: dict[str, Any]) -> tuple[Incident, str]:
+    """File an anonymous report; returns the incident and its receipt code (shown once)."""
+    data = {field: data[field] for field in ANONYMOUS_FIELDS if field in data}
+    additional = reporting.check_new_report(data)
+    received = coarse(utcnow())
+    incident = reporting.new_incident(data, additional, anonymous=True, reporter_id=None)
+    incident.created_at = incident.updated_at = received
+    db.session.flush()
+    code = new_receipt_code()
+    db.session.add(AnonymousReceipt(incident_id=incident.id, code_hash=hash_code(code)))
+    audit.record(None, AuditAction.CREATE, incident.id, detail="anonymous report", at=received)
+    notifications.new_incident(incident)
+    return incident, code
+
+
+def find(reference: str, code: str | None) -> Incident:
+    """The anonymous report with this reference, if the code is its receipt code; an unknown
+    reference and a wrong code are the same 404."""
+    if not code:
+        raise ReceiptRequired()
+    found = db.session.execute(
+        select(Incident, AnonymousReceipt.code_hash)
+        .join(AnonymousReceipt, AnonymousReceipt.incident_id == Incident.id)
+        .where(Incident.reference == reference.strip().upper(), Incident.anonymous.is_(True))
+    ).first()
+    expected = found.code_hash if found else _NO_SUCH_HASH
+    matches = hmac.compare_digest(expected, hash_code(code[:100]))
+    if found is None or not matches:
+        raise NotFound("There is no anonymous report with this reference and receipt code.")
+    return found.Incident
+
+
+def _audit(incident: Incident, action: AuditAction, detail: str) -> None:
+    audit.record(None, action, incident.id, detail=detail, at=coarse(utcnow()))
+
+
+def status(reference: str, code: str | None) -> dict[str, Any]:
+    incident = find(reference, code)
+    _audit(incident, AuditAction.READ, "anonymous reporter: status")
+    history = db.session.scalars(
+        select(StatusChange)
+        .where(StatusChange.incident_id == incident.id)
+        .order_by(StatusChange.id)
+    ).all()
+    return {"incident": incident, "status_history": history}
+
+
+def list_messages(reference: str, code: str | None) -> list[Message]:
+    incident = find(reference, code)
+    _audit(incident, AuditAction.READ, "anonymous reporter: messages")
+    return messages.thread(incident)
+
+
+def post_message(reference: str, code: str | None, body: str) -> Message:
+    incident = find(reference, code)
+    message = messages.add(
+        incident, MessageSender.REPORTER, None, body, at=coarse(utcnow())
+    )
+    _audit(incident, AuditAction.UPDATE, f"anonymous reporter: message {message.id} added")
+    return message
