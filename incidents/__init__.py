@@ -27,7 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     register_extensions(app)
     register_request_guards(app)
-    register_logging()
+    register_logging(app.config["LOG_LEVEL"])
     register_blueprints(app)
     register_commands(app)
     return app
@@ -132,7 +132,15 @@ ANONYMOUS_PREFIX = "/api/v1/anonymous-reports"
 _ADDRESS_AND_TIME = re.compile(r"^\S+ - - \[[^\]]*\] ")
 
 
-def register_logging() -> None:
+def register_logging(level: str = "INFO") -> None:
+    """The service's own messages (mails logged without a mail server, job results) go to
+    stderr at LOG_LEVEL unless the host (gunicorn, say) has set up logging already."""
+    ours = logging.getLogger("incidents")
+    ours.setLevel(level)
+    if not ours.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        ours.addHandler(handler)
     werkzeug_log = logging.getLogger("werkzeug")
     if not any(isinstance(f, _AnonymousChannelLogFilter) for f in werkzeug_log.filters):
         werkzeug_log.addFilter(_AnonymousChannelLogFilter())

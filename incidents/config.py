@@ -174,8 +174,13 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     except ConfigError as exc:
         raise ConfigError(f"LOCAL_TOKENS: {exc}") from exc
 
+    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
     return {
         "INCIDENTS_ENV": "production" if production else "development",
+        "LOG_LEVEL": log_level,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -81,8 +81,31 @@ ANONYMOUS_FIELDS = (
     "targeted_matter",
     "family_targeted",
 )
+IDENTIFYING_FIELDS = ("on_behalf_of", "injured", "sick_leave", "ia_reported", "ia_reference")
+
+
+class _Refused(ma.fields.Raw):
+    """A field of the named report that could identify an anonymous reporter: refused with a
+    message that says why, instead of a bare "Unknown field"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raise ma.ValidationError(
+            "not accepted in an anonymous report: it could identify you. Report with your "
+            "name (POST /api/v1/incidents) to give it."
+        )
+
+
 AnonymousReportCreateSchema = StrictSchema.from_dict(
-    {name: _create_fields[name] for name in ANONYMOUS_FIELDS},
+    {
+        **{name: _create_fields[name] for name in ANONYMOUS_FIELDS},
+        **{
+            name: _Refused(
+                load_only=True,
+                metadata={"description": "Refused (422): it could identify the reporter"},
+            )
+            for name in IDENTIFYING_FIELDS
+        },
+    },
     name="AnonymousReportCreate",
 )
 

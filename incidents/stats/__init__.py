@@ -1,0 +1,1 @@
+"""Statistics: aggregation, dark-figure estimators, disclosure control, exports."""
