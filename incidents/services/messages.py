@@ -2,8 +2,9 @@
 the reporter informed).
 
 Who takes part: the case handlers (services/case_access.py), and on the reporter's side the
-reporter and the colleague reported for. Anyone else in scope — a manager of a parallel unit
-above, say — is refused (403, audited); outside the scope it is 404. An anonymous reporter takes
+reporter and the colleague reported for. Outside the scope it is 404. Today everyone in scope is
+one or the other, so the 403 (audited) for someone in scope who is neither only guards against a
+wider scope rule later. An anonymous reporter takes
 part through the receipt code (services/anonymous.py). Messages are append-only; every read and
 every new message is audited, and the other side is told by mail.
 """
