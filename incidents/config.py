@@ -204,6 +204,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "POLICE_DECISION_DAYS": _int(env, "POLICE_DECISION_DAYS", 7, minimum=1),
         "AUTHORITY_NOTIFICATION_HOURS": _int(env, "AUTHORITY_NOTIFICATION_HOURS", 24, minimum=1),
         "CHECK_IN_OFFSETS": _offsets(env.get("CHECK_IN_OFFSETS", "1d,1w,1m,3m")),
+        # Statistics (issue: HR statistics): counts from 1 to threshold − 1 are suppressed;
+        # exposure surveys ask about this many months by default (BRÅ used 18).
+        "STATS_SUPPRESSION_THRESHOLD": _int(env, "STATS_SUPPRESSION_THRESHOLD", 5, minimum=1),
+        "SURVEY_REFERENCE_MONTHS": _int(env, "SURVEY_REFERENCE_MONTHS", 18, minimum=1),
         # Notifications (issue: keeping the reporter informed).
         **_mail(env, production),
         # Links in mails point here.

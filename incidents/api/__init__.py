@@ -11,6 +11,7 @@ from incidents.api import (
     me,
     messages,
     police,
+    stats,
     units,
     users,
 )
@@ -26,6 +27,7 @@ BLUEPRINTS = [
     users.blp,
     me.blp,
     audit.blp,
+    stats.blp,
 ]
 
 

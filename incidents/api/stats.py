@@ -1,0 +1,47 @@
+"""/api/v1/stats — statistics for hr and for managers about the units they lead."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from incidents import auth
+from incidents.api.base import ApiView, authenticated, documents_errors
+from incidents.domain import Role
+from incidents.schemas.stats import IncidentStatsQuerySchema
+from incidents.stats import export
+from incidents.stats.incidents import incident_table
+
+blp = Blueprint("stats", __name__, description="Statistics (disclosure-controlled)")
+
+FORMATS = {
+    "200": {
+        "description": "JSON by default; format=csv or format=xlsx for a file",
+        "content": {
+            "application/json": {},
+            "text/csv": {},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+        },
+    }
+}
+
+
+def respond(table, args):
+    if args["format"] == "csv":
+        return export.csv_response(table, args["lang"])
+    if args["format"] == "xlsx":
+        return export.xlsx_response(table, args["lang"])
+    return export.json_body(table, args["lang"])
+
+
+@blp.route("/stats/incidents")
+class IncidentStats(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 403, 404, 422)
+    @blp.arguments(IncidentStatsQuerySchema, location="query")
+    @blp.doc(responses=FORMATS)
+    def get(self, args):
+        """Incidents by form, unit, month, tertial, year, location, perpetrator, anonymous
+
+        Counts and rates per 100 employees; counts from 1 to 4 suppressed. An incident with
+        several forms counts once under each form in rows by category, once in the totals."""
+        return respond(incident_table(auth.current_user(), args), args)

@@ -1,0 +1,60 @@
+"""Query parameters shared by the statistics endpoints."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import marshmallow as ma
+from marshmallow import validate
+from webargs.fields import DelimitedList
+
+from incidents.clock import to_local, utcnow
+from incidents.stats.incidents import DIMENSIONS
+
+MAX_YEARS = 10
+
+
+def _bool(**kwargs):
+    return ma.fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"}, **kwargs)
+
+
+class StatsQuerySchema(ma.Schema):
+    from_ = ma.fields.Date(
+        data_key="from",
+        metadata={"description": "First day, inclusive (local time); default 1 January this year"},
+    )
+    to = ma.fields.Date(metadata={"description": "Last day, inclusive; default today"})
+    unit_id = ma.fields.Integer(
+        metadata={"description": "The unit, sub-units included; default the top of your scope"}
+    )
+    unsuppressed = _bool(
+        load_default=False,
+        metadata={"description": "hr only: figures without disclosure control (audited)"},
+    )
+    format = ma.fields.String(
+        load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"])
+    )
+    lang = ma.fields.String(load_default="en", validate=validate.OneOf(["sv", "en"]))
+
+    @ma.post_load
+    def _period(self, data, **kwargs):
+        today = to_local(utcnow()).date()
+        data["from"] = data.pop("from_", None) or date(today.year, 1, 1)
+        data.setdefault("to", today)
+        if data["from"] > data["to"]:
+            raise ma.ValidationError("must not be before from", "to")
+        if data["to"].year - data["from"].year >= MAX_YEARS:
+            raise ma.ValidationError(f"a period may span at most {MAX_YEARS} years", "to")
+        return data
+
+
+class IncidentStatsQuerySchema(StatsQuerySchema):
+    group_by = DelimitedList(
+        ma.fields.String(validate=validate.OneOf(DIMENSIONS)),
+        load_default=list,
+        metadata={"description": "Comma-separated: " + ", ".join(DIMENSIONS)},
+    )
+    anonymous = _bool(
+        allow_none=True,
+        metadata={"description": "true: anonymous reports only; false: named only"},
+    )

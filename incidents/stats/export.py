@@ -1,0 +1,157 @@
+"""Statistics tables as JSON, CSV and XLSX, with Swedish or English labels (``lang``).
+
+JSON keeps the codes (``category: threat``) and adds their labels (``category_label``); CSV and
+XLSX are for people, so their cells hold the labels and their headers are in the chosen language.
+XLSX has one sheet per table, plus one with the filters, totals and notes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import pandas as pd
+from flask import Response
+
+from incidents.domain import Label
+from incidents.stats.incidents import LABELS, StatsTable
+
+HEADERS: dict[str, Label] = {
+    "category": Label("Form", "Form"),
+    "unit_id": Label("Enhets-id", "Unit id"),
+    "unit_name": Label("Enhet", "Unit"),
+    "month": Label("Månad", "Month"),
+    "tertial": Label("Tertial", "Tertial"),
+    "year": Label("År", "Year"),
+    "location": Label("Plats", "Location"),
+    "perpetrator": Label("Gärningsperson", "Perpetrator"),
+    "anonymous": Label("Anonym", "Anonymous"),
+    "count": Label("Antal", "Count"),
+    "rate_per_100": Label("Per 100 anställda", "Per 100 employees"),
+    "suppressed": Label("Undertryckt", "Suppressed"),
+}
+YES_NO = {True: Label("ja", "yes"), False: Label("nej", "no")}
+SHEET_NAMES = {"incidents": Label("Händelser", "Incidents"), "about": Label("Om", "About")}
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars and NaN as JSON values."""
+    if value is None:
+        return None
+    item = getattr(value, "item", None)
+    if callable(item):
+        value = item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _label(key: str, code: Any, lang: str) -> str | None:
+    labels, enum = LABELS[key]
+    if code is None:
+        return None
+    return getattr(labels[enum(code)], lang)
+
+
+def json_rows(table: StatsTable, lang: str) -> list[dict[str, Any]]:
+    tree_names = table.filters.get("_unit_names", {})
+    rows = []
+    for record in table.rows.to_dict(orient="records"):
+        row: dict[str, Any] = {}
+        for key in table.keys:
+            value = plain(record[key])
+            if key == "unit":
+                row["unit_id"] = int(value)
+                row["unit_name"] = tree_names.get(int(value))
+            elif key in LABELS:
+                row[key] = value
+                row[f"{key}_label"] = _label(key, value, lang)
+            elif key == "anonymous":
+                row[key] = bool(value)
+            elif key == "year":
+                row[key] = int(value)
+            else:
+                row[key] = value
+        row["count"] = None if plain(record["count"]) is None else int(plain(record["count"]))
+        row["rate_per_100"] = plain(record["rate_per_100"])
+        row["suppressed"] = bool(record["suppressed"])
+        rows.append(row)
+    return rows
+
+
+def json_body(table: StatsTable, lang: str) -> dict[str, Any]:
+    filters = {k: v for k, v in table.filters.items() if not k.startswith("_")}
+    return {
+        "filters": {**filters, "lang": lang},
+        "rows": json_rows(table, lang),
+        "totals": {k: plain(v) for k, v in table.totals.items()},
+        "suppression": table.suppression,
+        "notes": table.notes,
+    }
+
+
+def people_frame(table: StatsTable, lang: str) -> pd.DataFrame:
+    """The rows with labels in place of codes and headers in ``lang``."""
+    records = []
+    for row in json_rows(table, lang):
+        record = {}
+        for key, value in row.items():
+            if key.endswith("_label"):
+                continue
+            if key in LABELS:
+                value = row[f"{key}_label"]
+            elif isinstance(value, bool):
+                value = getattr(YES_NO[value], lang)
+            record[getattr(HEADERS[key], lang)] = value
+        records.append(record)
+    columns = [getattr(HEADERS[k], lang) for k in _columns(table)]
+    return pd.DataFrame(records, columns=columns)
+
+
+def _columns(table: StatsTable) -> list[str]:
+    columns = []
+    for key in table.keys:
+        columns += ["unit_id", "unit_name"] if key == "unit" else [key]
+    return columns + ["count", "rate_per_100", "suppressed"]
+
+
+def _about(table: StatsTable, lang: str) -> pd.DataFrame:
+    body = json_body(table, lang)
+    lines = [(k, str(v)) for k, v in body["filters"].items()]
+    lines += [(f"totals.{k}", str(v)) for k, v in body["totals"].items()]
+    lines += [("note", note) for note in body["notes"]]
+    return pd.DataFrame(lines, columns=["", ""])
+
+
+def _filename(table: StatsTable, extension: str) -> str:
+    return f"{table.name}_{table.filters['from']}_{table.filters['to']}.{extension}"
+
+
+def csv_response(table: StatsTable, lang: str) -> Response:
+    text = people_frame(table, lang).to_csv(index=False)
+    return Response(
+        "\ufeff" + text,  # a byte-order mark, so spreadsheet programs read å, ä and ö right
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(table, "csv")}"'},
+    )
+
+
+def xlsx_bytes(tables: list[StatsTable], lang: str) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for table in tables:
+            name = getattr(SHEET_NAMES.get(table.name, Label(table.name, table.name)), lang)
+            people_frame(table, lang).to_excel(writer, sheet_name=name[:31], index=False)
+        _about(tables[0], lang).to_excel(
+            writer, sheet_name=getattr(SHEET_NAMES["about"], lang), index=False, header=False
+        )
+    return buffer.getvalue()
+
+
+def xlsx_response(table: StatsTable, lang: str) -> Response:
+    return Response(
+        xlsx_bytes([table], lang),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(table, "xlsx")}"'},
+    )

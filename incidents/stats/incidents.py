@@ -1,0 +1,280 @@
+"""Incidents by form, unit and period (issue: HR statistics §1).
+
+The database does the counting: one GROUP BY over (local month, unit, and the other requested
+keys), which returns at most months × units × keys rows whatever the number of incidents. pandas
+then folds months into tertials and years, units into the rows of the selection, and adds rates
+and disclosure control. No incident row is loaded.
+
+An incident with several forms counts once under each of its forms in tables by form, and once in
+the totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import product
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import case, func, select
+
+from incidents.clock import local_midnight
+from incidents.domain import (
+    CATEGORY_LABELS,
+    LOCATION_LABELS,
+    PERPETRATOR_LABELS,
+    AuditAction,
+    Category,
+    Location,
+    Perpetrator,
+    Role,
+)
+from incidents.errors import Forbidden
+from incidents.extensions import db
+from incidents.models import Incident, IncidentForm, User
+from incidents.services import audit
+from incidents.stats import disclosure
+from incidents.stats.periods import month_bucket, months_between, tertial_label, year_label
+from incidents.stats.scope import Headcounts, Selection, select_units
+
+DIMENSIONS = ("category", "unit", "month", "tertial", "year", "location", "perpetrator",
+              "anonymous")
+TIME_DIMENSIONS = ("month", "tertial", "year")
+# Zero rows are filled in for these, so that a form or a month with no incidents shows as 0.
+_FILLED = ("category", "unit", "month", "tertial", "year", "anonymous")
+_MAX_FILLED_ROWS = 200_000
+
+MULTI_FORM_NOTE = (
+    "An incident with several forms counts once under each of its forms in rows by category, "
+    "and once in the totals."
+)
+LABELS = {
+    "category": (CATEGORY_LABELS, Category),
+    "location": (LOCATION_LABELS, Location),
+    "perpetrator": (PERPETRATOR_LABELS, Perpetrator),
+}
+
+
+@dataclass
+class StatsTable:
+    """A statistics answer before it is written as JSON, CSV, XLSX or a chart."""
+
+    name: str
+    filters: dict[str, Any]
+    keys: list[str]
+    rows: pd.DataFrame
+    totals: dict[str, Any]
+    suppression: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def _period_filter(start: date, end: date):
+    return (
+        Incident.occurred_at >= local_midnight(start),
+        Incident.occurred_at < local_midnight(end + timedelta(days=1)),
+    )
+
+
+def _grouped_counts(selection: Selection, params: dict[str, Any], keys: list[str]):
+    start, end = params["from"], params["to"]
+    month = month_bucket(Incident.occurred_at, start, end).label("month")
+    columns = [month, Incident.unit_id.label("leaf_unit_id")]
+    if "category" in keys:
+        columns.append(IncidentForm.category.label("category"))
+    for key in ("location", "perpetrator", "anonymous"):
+        if key in keys:
+            columns.append(getattr(Incident, key).label(key))
+    query = select(*columns, func.count().label("count")).where(
+        *_period_filter(start, end), Incident.unit_id.in_(selection.all_unit_ids)
+    )
+    if "category" in keys:
+        query = query.join(IncidentForm, IncidentForm.incident_id == Incident.id)
+    if params.get("anonymous") is not None:
+        query = query.where(Incident.anonymous.is_(params["anonymous"]))
+    query = query.group_by(*columns)
+    names = [c.name for c in columns] + ["count"]
+    return pd.DataFrame(db.session.execute(query).all(), columns=names)
+
+
+def _totals(selection: Selection, params: dict[str, Any]) -> dict[str, int]:
+    query = select(
+        func.count().label("count"),
+        func.coalesce(func.sum(case((Incident.anonymous, 1), else_=0)), 0).label("anonymous"),
+    ).where(*_period_filter(params["from"], params["to"]),
+            Incident.unit_id.in_(selection.all_unit_ids))
+    if params.get("anonymous") is not None:
+        query = query.where(Incident.anonymous.is_(params["anonymous"]))
+    row = db.session.execute(query).one()
+    return {"count": int(row.count), "anonymous": int(row.anonymous)}
+
+
+def _fold(frame: pd.DataFrame, selection: Selection, keys: list[str]) -> pd.DataFrame:
+    """Months into tertials and years; units into the selection's rows; sum to ``keys``."""
+    frame = frame.copy()
+    frame["tertial"] = frame["month"].map(tertial_label)
+    frame["year"] = frame["month"].map(year_label)
+    frame["unit"] = frame["leaf_unit_id"].map(selection.row_units())
+    if "anonymous" in frame:
+        frame["anonymous"] = frame["anonymous"].astype(bool)
+    if not keys:
+        return pd.DataFrame({"count": [int(frame["count"].sum())]})
+    return frame.groupby(keys, as_index=False, sort=True, dropna=False)["count"].sum()
+
+
+def _fill_zeros(frame: pd.DataFrame, selection: Selection, params, keys) -> pd.DataFrame:
+    months = [f"{m.year}-{m.month:02d}" for m in months_between(params["from"], params["to"])]
+    values: dict[str, list] = {
+        "category": [c.value for c in Category],
+        # The selected unit's own row only when incidents were filed on it directly (or it
+        # has no sub-units); its sub-units' rows always.
+        "unit": sorted(
+            {c for u in selection.unit_ids for c in selection.tree.children.get(u, [])}
+            | {u for u in selection.unit_ids if not selection.tree.children.get(u)}
+            | (set(frame["unit"].tolist()) if "unit" in frame else set())
+        ),
+        "month": months,
+        "tertial": sorted({tertial_label(m) for m in months}),
+        "year": sorted({year_label(m) for m in months}),
+        "anonymous": [False, True] if params.get("anonymous") is None else [params["anonymous"]],
+    }
+    axes = [values[k] if k in _FILLED else sorted(frame[k].dropna().unique().tolist())
+            for k in keys]
+    size = 1
+    for axis in axes:
+        size *= max(len(axis), 1)
+    if size > _MAX_FILLED_ROWS or any(frame[k].isna().any() for k in keys if k not in _FILLED):
+        return frame
+    grid = pd.DataFrame(list(product(*axes)), columns=keys)
+    merged = grid.merge(frame, on=keys, how="left")
+    merged["count"] = merged["count"].fillna(0).astype(int)
+    return merged
+
+
+def _rates(frame: pd.DataFrame, selection: Selection, params, keys) -> pd.Series:
+    """Per 100 employees, where the row's unit and year have a known head-count."""
+    start, end = params["from"], params["to"]
+    single_year = start.year if start.year == end.year else None
+    years = {int(y) for y in frame["year"]} if "year" in frame else set()
+    if "month" in frame:
+        years |= {year_label(m) for m in frame["month"]}
+    if "tertial" in frame:
+        years |= {int(t[:4]) for t in frame["tertial"]}
+    if single_year:
+        years.add(single_year)
+    headcounts = Headcounts(selection.tree, selection.all_unit_ids, years)
+
+    def rate(row) -> float | None:
+        year = _row_year(row, single_year)
+        if year is None:
+            return None
+        if "unit" in keys:
+            unit_id = int(row["unit"])
+            if unit_id in selection.unit_ids and selection.tree.children.get(unit_id):
+                return None  # the unit's own incidents; its head-count covers its sub-units
+            employees = headcounts.of(unit_id, year)
+        else:
+            employees = headcounts.of_all(selection.unit_ids, year)
+        if not employees:
+            return None
+        return round(int(row["count"]) * 100 / employees, 2)
+
+    return frame.apply(rate, axis=1) if len(frame) else pd.Series(dtype=object)
+
+
+def _row_year(row, single_year: int | None) -> int | None:
+    if "year" in row:
+        return int(row["year"])
+    if "tertial" in row:
+        return int(str(row["tertial"])[:4])
+    if "month" in row:
+        return year_label(str(row["month"]))
+    return single_year
+
+
+def incident_table(user: User, params: dict[str, Any]) -> StatsTable:
+    keys = [k for k in DIMENSIONS if k in params.get("group_by", [])]
+    selection = select_units(user, params.get("unit_id"))
+    require_hr_for_unsuppressed(user, params)
+    threshold = current_app.config["STATS_SUPPRESSION_THRESHOLD"]
+    unsuppressed = bool(params.get("unsuppressed"))
+    if unsuppressed:
+        audit_unsuppressed(user, "incidents", params)
+
+    counts = _grouped_counts(selection, params, keys)
+    if len(counts):
+        folded = _fold(counts, selection, keys)
+    elif keys:
+        folded = pd.DataFrame({**{k: [] for k in keys}, "count": []})
+    else:
+        folded = pd.DataFrame({"count": [0]})
+    if keys:
+        folded = _fill_zeros(folded, selection, params, keys)
+    folded["rate_per_100"] = _rates(folded, selection, params, keys)
+    if unsuppressed or not keys:
+        rows = folded.assign(suppressed=False)
+        rows["rate_per_100"] = rows["rate_per_100"].astype(object)
+        hidden_totals = []
+    else:
+        rows = disclosure.suppress(folded, by=keys, threshold=threshold,
+                                   derived=["rate_per_100"])
+        hidden_totals = rows.attrs.get("suppressed_totals", [])
+
+    totals = _totals(selection, params)
+    total_rate = _rates(pd.DataFrame([{"count": totals["count"]}]), selection, params, [])
+    totals["rate_per_100"] = total_rate.iloc[0] if len(total_rate) else None
+    totals["suppressed"] = False
+    if not unsuppressed and (disclosure.suppress_value(totals["count"], threshold)
+                             or {} in hidden_totals):
+        totals.update(count=None, rate_per_100=None, suppressed=True)
+    if not unsuppressed and disclosure.suppress_value(totals["anonymous"], threshold):
+        totals["anonymous"] = None
+
+    if unsuppressed:
+        notes = ["Unsuppressed figures, for internal work only; this request was audited."]
+    else:
+        notes = [
+            f"Counts from 1 to {threshold - 1} are suppressed (null, suppressed: true), with "
+            "the rates derived from them, and so is a second cell wherever the first could be "
+            "recovered from a total."
+        ]
+    if "category" in keys:
+        notes.insert(0, MULTI_FORM_NOTE)
+    notes.append("Rates are per 100 employees, from the unit's head-count for the year; "
+                 "null where the head-count is unknown or the rows span several years.")
+    return StatsTable(
+        name="incidents",
+        filters=_filters(params, selection, keys),
+        keys=keys,
+        rows=rows,
+        totals=totals,
+        suppression={"threshold": threshold, "applied": not unsuppressed,
+                     "suppressed_totals": hidden_totals},
+        notes=notes,
+    )
+
+
+def _filters(params, selection: Selection, keys: list[str]) -> dict[str, Any]:
+    return {
+        "from": params["from"].isoformat(),
+        "to": params["to"].isoformat(),
+        "units": selection.describe(),
+        "group_by": keys,
+        "anonymous": params.get("anonymous"),
+        "_unit_names": selection.tree.name,
+    }
+
+
+def require_hr_for_unsuppressed(user: User, params: dict[str, Any]) -> None:
+    if params.get("unsuppressed") and not user.has_role(Role.HR):
+        raise Forbidden(
+            "Only hr may ask for unsuppressed figures.", errors={"unsuppressed": ["hr only"]}
+        )
+
+
+def audit_unsuppressed(user: User, table: str, params: dict[str, Any]) -> None:
+    """hr may ask for unsuppressed figures for internal work; the request is audited."""
+    shown = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items()
+             if k not in ("format", "lang")}
+    audit.record(user, AuditAction.READ, None, detail=f"unsuppressed statistics: {table} {shown}")

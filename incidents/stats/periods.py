@@ -1,0 +1,81 @@
+"""Calendar periods of the statistics, on the organisation's wall clock (Europe/Stockholm).
+
+Months, tertials (T1 January–April, T2 May–August, T3 September–December; the city's follow-up
+is reported per tertial) and years. Bucketing happens in SQL with boundaries computed here, so a
+report at 23:30 UTC on 31 January counts in February when that is February in Stockholm, on
+SQLite (which has no time zones) and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import case, literal
+from sqlalchemy.sql.elements import ColumnElement
+
+from incidents.clock import local_midnight
+from incidents.errors import field_error
+
+
+def tertial_of(month: int) -> int:
+    return (month - 1) // 4 + 1
+
+
+def month_label(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def tertial_label(month: str) -> str:
+    """'2026-05' → '2026-T2'."""
+    year, number = month.split("-")
+    return f"{year}-T{tertial_of(int(number))}"
+
+
+def year_label(month: str) -> int:
+    return int(month[:4])
+
+
+def next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def months_between(start: date, end: date) -> list[date]:
+    """The first day of every month from start's month to end's month, inclusive."""
+    months, current = [], date(start.year, start.month, 1)
+    while current <= end:
+        months.append(current)
+        current = next_month(current)
+    return months
+
+
+def month_bucket(column, start: date, end: date) -> ColumnElement[str]:
+    """An SQL expression naming the local month ('2026-02') a UTC moment falls in, for moments
+    between start and end (inclusive days)."""
+    months = months_between(start, end)
+    whens = [(column < local_midnight(next_month(m)), literal(month_label(m))) for m in months]
+    return case(*whens, else_=literal(month_label(months[-1])))
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(T[1-3]|\d{2}))?$")
+
+
+def parse_period(text: str, field: str = "period") -> tuple[date, date]:
+    """'2026', '2026-T2' or '2026-05' → its first and last day."""
+    match = _PERIOD.match(text.strip())
+    if not match:
+        raise field_error(field, "use a year (2026), a tertial (2026-T2) or a month (2026-05)")
+    year, part = int(match.group(1)), match.group(2)
+    if part is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    if part.startswith("T"):
+        first_month = (int(part[1]) - 1) * 4 + 1
+        start = date(year, first_month, 1)
+        end_exclusive = date(year + (first_month == 9), (first_month + 3) % 12 + 1, 1)
+    else:
+        month = int(part)
+        if not 1 <= month <= 12:
+            raise field_error(field, "the month must be 01 to 12")
+        start = date(year, month, 1)
+        end_exclusive = next_month(start)
+    return start, date.fromordinal(end_exclusive.toordinal() - 1)

@@ -1,0 +1,139 @@
+"""Which part of the organisation a statistics request covers, and its head-counts.
+
+hr sees statistics for every unit; a manager for the units they lead and everything below them;
+others none (issue: HR statistics §7). A request names one unit (``unit_id``) or, by default,
+takes the top of what the caller may see: the organisation's roots for hr, the units a manager
+leads. A unit's figures include its sub-units. Grouped by unit, the rows are the selected unit's
+direct sub-units (each with everything below it) and the selected unit itself for incidents filed
+directly on it, so the rows never overlap and add up to the total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from incidents.domain import Role
+from incidents.errors import Forbidden, NotFound
+from incidents.extensions import db
+from incidents.models import Headcount, Unit, User
+
+
+@dataclass
+class UnitTree:
+    parent: dict[int, int | None]
+    name: dict[int, str]
+    children: dict[int, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> UnitTree:
+        rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.name)).all()
+        tree = cls(parent={r.id: r.parent_id for r in rows}, name={r.id: r.name for r in rows})
+        for unit_id, parent_id in tree.parent.items():
+            tree.children.setdefault(unit_id, [])
+            if parent_id is not None:
+                tree.children.setdefault(parent_id, []).append(unit_id)
+        return tree
+
+    def subtree(self, unit_id: int) -> list[int]:
+        found, stack = [], [unit_id]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            stack.extend(self.children.get(current, []))
+        return found
+
+    def is_within(self, unit_id: int, ancestors: set[int]) -> bool:
+        seen: set[int] = set()
+        current: int | None = unit_id
+        while current is not None and current not in seen:
+            if current in ancestors:
+                return True
+            seen.add(current)
+            current = self.parent.get(current)
+        return False
+
+
+@dataclass
+class Selection:
+    """The selected units (disjoint subtrees) and how each unit's incidents map to a row."""
+
+    tree: UnitTree
+    unit_ids: list[int]
+
+    @property
+    def all_unit_ids(self) -> list[int]:
+        return [u for root in self.unit_ids for u in self.tree.subtree(root)]
+
+    def row_units(self) -> dict[int, int]:
+        """Each unit in the selection → the row it is counted in when grouped by unit: the
+        selected unit's direct sub-unit above it, or the selected unit itself."""
+        mapping: dict[int, int] = {}
+        for root in self.unit_ids:
+            mapping[root] = root
+            for child in self.tree.children.get(root, []):
+                for unit_id in self.tree.subtree(child):
+                    mapping[unit_id] = child
+        return mapping
+
+    def describe(self) -> list[dict]:
+        return [{"unit_id": u, "unit_name": self.tree.name[u]} for u in self.unit_ids]
+
+
+def select_units(user: User, unit_id: int | None) -> Selection:
+    tree = UnitTree.load()
+    if unit_id is not None and unit_id not in tree.parent:
+        raise NotFound(f"There is no unit {unit_id}.", errors={"unit_id": ["no such unit"]})
+    if user.has_role(Role.HR):
+        roots = [unit_id] if unit_id is not None else sorted(
+            u for u, parent in tree.parent.items() if parent is None
+        )
+        return Selection(tree, roots)
+    led = set(user.leads_unit_ids) if user.has_role(Role.MANAGER) else set()
+    if not led:
+        raise Forbidden("Statistics are for hr, and for managers about the units they lead.")
+    if unit_id is not None:
+        if not tree.is_within(unit_id, led):
+            raise Forbidden(
+                "You can see statistics only for the units you lead and the units below them.",
+                errors={"unit_id": ["not a unit you lead or one below it"]},
+            )
+        return Selection(tree, [unit_id])
+    # The top-most led units: a unit under another led unit is already counted in it.
+    tops = sorted(u for u in led if not tree.is_within(tree.parent.get(u) or -1, led))
+    return Selection(tree, tops)
+
+
+class Headcounts:
+    """Employees per unit and year. A unit's head-count is its own record, which covers its
+    sub-units; without one, the sum of its sub-units' head-counts when every sub-unit's is known;
+    else unknown (and no rate is given)."""
+
+    def __init__(self, tree: UnitTree, unit_ids: list[int], years: set[int]):
+        self.tree = tree
+        self.recorded: dict[tuple[int, int], int] = {}
+        if unit_ids and years:
+            rows = db.session.execute(
+                select(Headcount.unit_id, Headcount.year, Headcount.count).where(
+                    Headcount.unit_id.in_(unit_ids), Headcount.year.in_(sorted(years))
+                )
+            ).all()
+            self.recorded = {(r.unit_id, r.year): r.count for r in rows}
+        self._known: dict[tuple[int, int], int | None] = {}
+
+    def of(self, unit_id: int, year: int) -> int | None:
+        key = (unit_id, year)
+        if key not in self._known:
+            if key in self.recorded:
+                self._known[key] = self.recorded[key]
+            else:
+                children = self.tree.children.get(unit_id, [])
+                parts = [self.of(child, year) for child in children]
+                known = bool(children) and all(p is not None for p in parts)
+                self._known[key] = sum(parts) if known else None
+        return self._known[key]
+
+    def of_all(self, unit_ids: list[int], year: int) -> int | None:
+        parts = [self.of(u, year) for u in unit_ids]
+        return sum(parts) if parts and all(p is not None for p in parts) else None
