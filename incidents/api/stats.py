@@ -7,9 +7,10 @@ from flask_smorest import Blueprint
 from incidents import auth
 from incidents.api.base import ApiView, authenticated, documents_errors
 from incidents.domain import Role
-from incidents.schemas.stats import IncidentStatsQuerySchema
+from incidents.schemas.stats import IncidentStatsQuerySchema, PoliceStatsQuerySchema
 from incidents.stats import export
 from incidents.stats.incidents import incident_table
+from incidents.stats.police import police_table
 
 blp = Blueprint("stats", __name__, description="Statistics (disclosure-controlled)")
 
@@ -45,3 +46,17 @@ class IncidentStats(ApiView):
         Counts and rates per 100 employees; counts from 1 to 4 suppressed. An incident with
         several forms counts once under each form in rows by category, once in the totals."""
         return respond(incident_table(auth.current_user(), args), args)
+
+
+@blp.route("/stats/police")
+class PoliceStats(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 403, 404, 422)
+    @blp.arguments(PoliceStatsQuerySchema, location="query")
+    @blp.doc(responses=FORMATS)
+    def get(self, args):
+        """Police reports per form and unit: flagged, decided, reported, filed, outcomes
+
+        With the police dark figure (flagged_not_reported) and the median days from incident
+        to filing. Counts from 1 to 4 suppressed, each column on its own."""
+        return respond(police_table(auth.current_user(), args), args)

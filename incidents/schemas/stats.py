@@ -10,6 +10,7 @@ from webargs.fields import DelimitedList
 
 from incidents.clock import to_local, utcnow
 from incidents.stats.incidents import DIMENSIONS
+from incidents.stats.measures import KEYS as MEASURE_KEYS
 
 MAX_YEARS = 10
 
@@ -57,4 +58,13 @@ class IncidentStatsQuerySchema(StatsQuerySchema):
     anonymous = _bool(
         allow_none=True,
         metadata={"description": "true: anonymous reports only; false: named only"},
+    )
+
+
+class PoliceStatsQuerySchema(StatsQuerySchema):
+    group_by = DelimitedList(
+        ma.fields.String(validate=validate.OneOf(MEASURE_KEYS)),
+        load_default=lambda: ["category", "unit"],
+        metadata={"description": "Comma-separated: " + ", ".join(MEASURE_KEYS)
+                  + "; default category,unit"},
     )

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from flask import Response
 
-from incidents.domain import Label
+from incidents.domain import POLICE_OUTCOME_LABELS, Label, PoliceOutcome
 from incidents.stats.incidents import LABELS, StatsTable
 
 HEADERS: dict[str, Label] = {
@@ -30,9 +30,32 @@ HEADERS: dict[str, Label] = {
     "count": Label("Antal", "Count"),
     "rate_per_100": Label("Per 100 anställda", "Per 100 employees"),
     "suppressed": Label("Undertryckt", "Suppressed"),
+    "incidents": Label("Händelser", "Incidents"),
+    "flagged": Label("Flaggade för anmälan", "Flagged for reporting"),
+    "flagged_for_consideration": Label("Flaggade för övervägande", "Flagged for consideration"),
+    "decided": Label("Beslut fattade", "Decisions made"),
+    "reported": Label("Polisanmälda", "Reported"),
+    "filed": Label("Anmälan gjord", "Filed"),
+    "filed_by_employer": Label("Anmälda av arbetsgivaren", "Filed by the employer"),
+    "flagged_not_reported": Label("Flaggade men inte anmälda", "Flagged, not reported"),
+    "median_days_to_filing": Label("Median dagar till anmälan", "Median days to filing"),
+    "share_reported": Label("Andel anmälda", "Share reported"),
+    "share_of_flagged_reported": Label("Andel av flaggade anmälda", "Share of flagged reported"),
+    "share_filed_by_employer": Label("Andel anmälda av arbetsgivaren", "Share filed by employer"),
+    **{
+        f"outcome_{code}": Label(f"Utfall: {label.sv}", f"Outcome: {label.en}")
+        for code, label in ((o.value, POLICE_OUTCOME_LABELS[o]) for o in PoliceOutcome)
+    },
 }
+FRACTIONS = {"rate_per_100", "median_days_to_filing", "share_reported",
+             "share_of_flagged_reported", "share_filed_by_employer"}
 YES_NO = {True: Label("ja", "yes"), False: Label("nej", "no")}
-SHEET_NAMES = {"incidents": Label("Händelser", "Incidents"), "about": Label("Om", "About")}
+SHEET_NAMES = {
+    "incidents": Label("Händelser", "Incidents"),
+    "police": Label("Polisanmälan", "Police reports"),
+    "support": Label("Stöd", "Support"),
+    "about": Label("Om", "About"),
+}
 
 
 def plain(value: Any) -> Any:
@@ -73,9 +96,14 @@ def json_rows(table: StatsTable, lang: str) -> list[dict[str, Any]]:
                 row[key] = int(value)
             else:
                 row[key] = value
-        row["count"] = None if plain(record["count"]) is None else int(plain(record["count"]))
-        row["rate_per_100"] = plain(record["rate_per_100"])
-        row["suppressed"] = bool(record["suppressed"])
+        for column in table.values:
+            value = plain(record[column])
+            # Counts may come back from pandas as floats (2.0) after a merge.
+            if column not in FRACTIONS and isinstance(value, float):
+                value = int(value)
+            row[column] = value
+        hidden = record["suppressed"]
+        row["suppressed"] = list(hidden) if isinstance(hidden, list) else bool(hidden)
         rows.append(row)
     return rows
 
@@ -103,6 +131,8 @@ def people_frame(table: StatsTable, lang: str) -> pd.DataFrame:
                 value = row[f"{key}_label"]
             elif isinstance(value, bool):
                 value = getattr(YES_NO[value], lang)
+            elif isinstance(value, list):
+                value = ", ".join(getattr(HEADERS[v], lang) for v in value)
             record[getattr(HEADERS[key], lang)] = value
         records.append(record)
     columns = [getattr(HEADERS[k], lang) for k in _columns(table)]
@@ -113,7 +143,7 @@ def _columns(table: StatsTable) -> list[str]:
     columns = []
     for key in table.keys:
         columns += ["unit_id", "unit_name"] if key == "unit" else [key]
-    return columns + ["count", "rate_per_100", "suppressed"]
+    return columns + [*table.values, "suppressed"]
 
 
 def _about(table: StatsTable, lang: str) -> pd.DataFrame:

@@ -68,6 +68,8 @@ class StatsTable:
     totals: dict[str, Any]
     suppression: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    # The value columns of each row, after the keys; ``suppressed`` follows them.
+    values: list[str] = field(default_factory=lambda: ["count", "rate_per_100"])
 
 
 def _period_filter(start: date, end: date):

@@ -1,0 +1,119 @@
+"""Shared machinery for tables with several counted measures per row (police, support).
+
+The database groups by (local month, unit[, form]) and counts each measure with
+``SUM(CASE WHEN … THEN 1 ELSE 0 END)``; pandas folds months and units into the requested rows.
+Each count column gets disclosure control on its own (primary and secondary suppression), and a
+share is nulled when its numerator or denominator is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import case, func, select
+
+from incidents.models import Incident, IncidentForm, User
+from incidents.stats import disclosure
+from incidents.stats.incidents import (
+    _period_filter,
+    audit_unsuppressed,
+    require_hr_for_unsuppressed,
+)
+from incidents.stats.periods import month_bucket, tertial_label, year_label
+from incidents.stats.scope import Selection, select_units
+
+KEYS = ("category", "unit", "month", "tertial", "year")
+
+
+def counted(condition, label: str):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(label)
+
+
+def prepare(user: User, params: dict[str, Any], table: str) -> tuple[Selection, list[str], bool]:
+    keys = [k for k in KEYS if k in params.get("group_by", [])]
+    selection = select_units(user, params.get("unit_id"))
+    require_hr_for_unsuppressed(user, params)
+    unsuppressed = bool(params.get("unsuppressed"))
+    if unsuppressed:
+        audit_unsuppressed(user, table, params)
+    return selection, keys, unsuppressed
+
+
+def base_query(selection: Selection, params: dict[str, Any], keys: list[str], measures, joins=()):
+    month = month_bucket(Incident.occurred_at, params["from"], params["to"]).label("month")
+    columns = [month, Incident.unit_id.label("leaf_unit_id")]
+    if "category" in keys:
+        columns.append(IncidentForm.category.label("category"))
+    query = select(*columns, *measures).select_from(Incident)
+    if "category" in keys:
+        query = query.join(IncidentForm, IncidentForm.incident_id == Incident.id)
+    for target, on in joins:
+        query = query.outerjoin(target, on)
+    return query.where(
+        *_period_filter(params["from"], params["to"]),
+        Incident.unit_id.in_(selection.all_unit_ids),
+    ).group_by(*columns)
+
+
+def with_periods(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
+    """Add the tertial, year and row unit of each (month, leaf unit) group."""
+    frame = frame.copy()
+    frame["tertial"] = frame["month"].map(tertial_label)
+    frame["year"] = frame["month"].map(year_label)
+    frame["unit"] = frame["leaf_unit_id"].map(selection.row_units())
+    return frame
+
+
+def empty(keys: list[str], sums: list[str]) -> pd.DataFrame:
+    if keys:
+        return pd.DataFrame({**{k: [] for k in keys}, **{s: [] for s in sums}})
+    return pd.DataFrame([{s: 0 for s in sums}])
+
+
+def fold(frame: pd.DataFrame, selection: Selection, keys: list[str], sums: list[str]):
+    frame = with_periods(frame, selection)
+    if not keys:
+        return pd.DataFrame([{m: int(frame[m].sum()) for m in sums}])
+    return frame.groupby(keys, as_index=False, sort=True)[sums].sum()
+
+
+def share(numerator, denominator) -> float | None:
+    if numerator is None or denominator in (None, 0):
+        return None
+    return round(float(numerator) / float(denominator), 4)
+
+
+def suppress_columns(frame: pd.DataFrame, keys: list[str], columns: list[str],
+                     unsuppressed: bool) -> tuple[pd.DataFrame, dict[str, list]]:
+    """Each count column suppressed on its own; ``suppressed`` lists a row's hidden columns."""
+    frame = frame.copy()
+    frame["suppressed"] = [[] for _ in range(len(frame))]
+    hidden_totals: dict[str, list] = {}
+    if unsuppressed:
+        return frame, hidden_totals
+    threshold = current_app.config["STATS_SUPPRESSION_THRESHOLD"]
+    for column in columns:
+        cell = frame[keys + [column]] if keys else frame[[column]]
+        if keys:
+            result = disclosure.suppress(cell, count=column, by=keys, threshold=threshold)
+            mask = result["suppressed"].tolist()
+            if result.attrs.get("suppressed_totals"):
+                hidden_totals[column] = result.attrs["suppressed_totals"]
+        else:
+            mask = [disclosure.suppress_value(int(v), threshold) for v in cell[column]]
+        frame[column] = frame[column].astype(object)
+        for position, hide in enumerate(mask):
+            if hide:
+                frame.at[frame.index[position], column] = None
+                frame.at[frame.index[position], "suppressed"].append(column)
+    return frame, hidden_totals
+
+
+def suppression_block(unsuppressed: bool, hidden_totals) -> dict[str, Any]:
+    return {
+        "threshold": current_app.config["STATS_SUPPRESSION_THRESHOLD"],
+        "applied": not unsuppressed,
+        "suppressed_totals": hidden_totals,
+    }
