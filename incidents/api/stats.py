@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask_smorest import Blueprint
 
 from incidents import auth
 from incidents.api.base import ApiView, authenticated, documents_errors
 from incidents.domain import Role
-from incidents.schemas.stats import IncidentStatsQuerySchema, PoliceStatsQuerySchema
-from incidents.stats import export
+from incidents.schemas.stats import (
+    ChartQuerySchema,
+    IncidentStatsQuerySchema,
+    PoliceStatsQuerySchema,
+)
+from incidents.stats import charts, export
 from incidents.stats.incidents import incident_table
 from incidents.stats.police import police_table
 
@@ -60,3 +65,16 @@ class PoliceStats(ApiView):
         With the police dark figure (flagged_not_reported) and the median days from incident
         to filing. Counts from 1 to 4 suppressed, each column on its own."""
         return respond(police_table(auth.current_user(), args), args)
+
+
+@blp.route("/stats/charts/<string:name>.png")
+class Chart(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 403, 404, 422)
+    @blp.arguments(ChartQuerySchema, location="query")
+    @blp.doc(responses={"200": {"description": "A PNG image",
+                                "content": {"image/png": {}}}})
+    def get(self, args, name):
+        """A chart: incidents-by-form or police-reported-share, with the same filters"""
+        image = charts.render(name, auth.current_user(), args)
+        return Response(image, mimetype="image/png")

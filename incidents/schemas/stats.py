@@ -68,3 +68,11 @@ class PoliceStatsQuerySchema(StatsQuerySchema):
         metadata={"description": "Comma-separated: " + ", ".join(MEASURE_KEYS)
                   + "; default category,unit"},
     )
+
+
+class ChartQuerySchema(StatsQuerySchema):
+    period = ma.fields.String(
+        validate=validate.OneOf(["month", "tertial", "year"]),
+        metadata={"description": "Bars per month, tertial or year; default month for up to "
+                  "24 months, else tertial"},
+    )

@@ -1,0 +1,108 @@
+"""PNG charts of the statistics (matplotlib, drawn off-screen).
+
+- ``incidents-by-form``: incidents per period, stacked by form;
+- ``police-reported-share``: per period, the share of incidents flagged for police reporting
+  that were reported.
+
+They are drawn from the same disclosure-controlled tables as the JSON: a suppressed cell is drawn
+as nothing and the chart says so underneath.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen; must come before pyplot
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from incidents.domain import CATEGORY_LABELS, Category  # noqa: E402
+from incidents.errors import NotFound  # noqa: E402
+from incidents.models import User  # noqa: E402
+from incidents.stats.incidents import incident_table  # noqa: E402
+from incidents.stats.police import police_table  # noqa: E402
+
+TITLES = {
+    "incidents-by-form": {"sv": "Händelser per form", "en": "Incidents by form"},
+    "police-reported-share": {
+        "sv": "Andel av händelser flaggade för polisanmälan som anmälts",
+        "en": "Share of incidents flagged for police reporting that were reported",
+    },
+}
+SUPPRESSED_NOTE = {
+    "sv": "Antal 1–{n} visas inte (röjanderisk).",
+    "en": "Counts of 1–{n} are not shown (disclosure control).",
+}
+NAMES = tuple(TITLES)
+
+
+def _period(params: dict[str, Any]) -> str:
+    if params.get("period"):
+        return params["period"]
+    months = (params["to"].year - params["from"].year) * 12 + params["to"].month - params[
+        "from"].month + 1
+    return "month" if months <= 24 else "tertial"
+
+
+def render(name: str, user: User, params: dict[str, Any]) -> bytes:
+    if name not in TITLES:
+        raise NotFound(f"There is no chart {name!r}; there are: {', '.join(NAMES)}.")
+    lang, period = params["lang"], _period(params)
+    figure, axes = plt.subplots(figsize=(10, 5), dpi=100)
+    try:
+        if name == "incidents-by-form":
+            hidden, threshold = _incidents_by_form(axes, user, params, period, lang)
+        else:
+            hidden, threshold = _police_share(axes, user, params, period, lang)
+        axes.set_title(TITLES[name][lang])
+        if hidden:
+            figure.text(0.01, 0.01, SUPPRESSED_NOTE[lang].format(n=threshold - 1), fontsize=8)
+        figure.tight_layout(rect=(0, 0.03, 1, 1))
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)
+
+
+def _incidents_by_form(axes, user, params, period, lang):
+    table = incident_table(user, {**params, "group_by": [period, "category"]})
+    rows = table.rows
+    periods = sorted(rows[period].unique().tolist()) if len(rows) else []
+    bottom = [0] * len(periods)
+    for category in Category:
+        values = []
+        for p in periods:
+            cell = rows[(rows[period] == p) & (rows["category"] == category.value)]["count"]
+            value = cell.iloc[0] if len(cell) else 0
+            values.append(0 if value is None else int(value))
+        axes.bar([str(p) for p in periods], values, bottom=bottom,
+                 label=getattr(CATEGORY_LABELS[category], lang))
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.set_ylabel("Antal" if lang == "sv" else "Count")
+    axes.legend(fontsize=8)
+    axes.tick_params(axis="x", labelrotation=45)
+    hidden = bool(len(rows)) and bool(rows["suppressed"].astype(bool).any())
+    return hidden, table.suppression["threshold"]
+
+
+def _police_share(axes, user, params, period, lang):
+    table = police_table(user, {**params, "group_by": [period]})
+    rows = table.rows
+    periods = [str(p) for p in rows[period].tolist()] if len(rows) else []
+    shares = []
+    for _, row in rows.iterrows():
+        flagged, not_reported = row["flagged"], row["flagged_not_reported"]
+        if flagged in (None, 0) or not_reported is None:
+            shares.append(float("nan"))
+        else:
+            shares.append(100 * (flagged - not_reported) / flagged)
+    axes.plot(periods, shares, marker="o")
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("Procent" if lang == "sv" else "Per cent")
+    axes.tick_params(axis="x", labelrotation=45)
+    hidden = any(bool(s) for s in rows["suppressed"]) if len(rows) else False
+    return hidden, table.suppression["threshold"]
