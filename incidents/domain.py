@@ -312,6 +312,13 @@ class Rating3(StrEnum):
     NO = "no"
 
 
+RATING3_LABELS: dict[Rating3, Label] = {
+    Rating3.YES: Label("Ja", "Yes"),
+    Rating3.PARTLY: Label("Delvis", "Partly"),
+    Rating3.NO: Label("Nej", "No"),
+}
+
+
 class PoliceDecision(StrEnum):
     REPORT = "report"
     DO_NOT_REPORT = "do_not_report"

@@ -12,10 +12,12 @@ from incidents.schemas.stats import (
     ChartQuerySchema,
     IncidentStatsQuerySchema,
     PoliceStatsQuerySchema,
+    SupportStatsQuerySchema,
 )
 from incidents.stats import charts, export
 from incidents.stats.incidents import incident_table
 from incidents.stats.police import police_table
+from incidents.stats.support import support_table
 
 blp = Blueprint("stats", __name__, description="Statistics (disclosure-controlled)")
 
@@ -78,3 +80,14 @@ class Chart(ApiView):
         """A chart: incidents-by-form or police-reported-share, with the same filters"""
         image = charts.render(name, auth.current_user(), args)
         return Response(image, mimetype="image/png")
+
+
+@blp.route("/stats/support")
+class SupportStats(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 403, 404, 422)
+    @blp.arguments(SupportStatsQuerySchema, location="query")
+    @blp.doc(responses=FORMATS)
+    def get(self, args):
+        """Support offered, accepted and delivered (also per type), evaluations, timeliness"""
+        return respond(support_table(auth.current_user(), args), args)

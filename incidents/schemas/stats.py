@@ -76,3 +76,11 @@ class ChartQuerySchema(StatsQuerySchema):
         metadata={"description": "Bars per month, tertial or year; default month for up to "
                   "24 months, else tertial"},
     )
+
+
+class SupportStatsQuerySchema(StatsQuerySchema):
+    group_by = DelimitedList(
+        ma.fields.String(validate=validate.OneOf(["unit", "month", "tertial", "year"])),
+        load_default=list,
+        metadata={"description": "Comma-separated: unit, month, tertial, year"},
+    )

@@ -14,9 +14,59 @@ from typing import Any
 import pandas as pd
 from flask import Response
 
-from incidents.domain import POLICE_OUTCOME_LABELS, Label, PoliceOutcome
+from incidents.domain import (
+    POLICE_OUTCOME_LABELS,
+    RATING3_LABELS,
+    SUPPORT_LABELS,
+    Label,
+    PoliceOutcome,
+    Rating3,
+    SupportType,
+)
 from incidents.stats.incidents import LABELS, StatsTable
 
+
+def _support_headers() -> dict[str, Label]:
+    headers = {
+        "support_offered": Label("Stöd erbjudet", "Support offered"),
+        "support_accepted": Label("Stöd accepterat", "Support accepted"),
+        "support_delivered": Label("Stöd givet", "Support delivered"),
+        "support_declined": Label("Stöd avböjt", "Support declined"),
+        "evaluations": Label("Utvärderingar", "Evaluations"),
+        "acknowledged": Label("Mottagna", "Acknowledged"),
+        "acknowledged_on_time": Label("Mottagna i tid", "Acknowledged on time"),
+        "check_ins_due": Label("Uppföljningssamtal som skulle ha hållits", "Check-ins due"),
+        "check_ins_on_time": Label("Uppföljningssamtal i tid", "Check-ins on time"),
+        "police_decisions_due": Label("Polisbeslut att fatta", "Police decisions due"),
+        "police_decisions_on_time": Label("Polisbeslut i tid", "Police decisions on time"),
+        "share_support_offered": Label("Andel med stöd erbjudet", "Share offered support"),
+        "share_support_accepted": Label("Andel accepterat", "Share accepted"),
+        "share_support_delivered": Label("Andel givet", "Share delivered"),
+        "share_acknowledged_on_time": Label("Andel mottagna i tid", "Share acknowledged on time"),
+        "share_check_ins_on_time": Label("Andel uppföljningar i tid", "Share check-ins on time"),
+        "share_police_decisions_on_time": Label("Andel polisbeslut i tid",
+                                                "Share police decisions on time"),
+        "felt_supported_mean": Label("Kände stöd, medel (1–5)", "Felt supported, mean (1–5)"),
+        "median_days_to_first_support": Label("Median dagar till första stöd",
+                                              "Median days to first support"),
+    }
+    for rating in Rating3:
+        label = RATING3_LABELS[rating]
+        headers[f"sufficient_{rating.value}"] = Label(f"Tillräckligt: {label.sv}",
+                                                      f"Sufficient: {label.en}")
+        headers[f"relevant_{rating.value}"] = Label(f"Relevant: {label.sv}",
+                                                    f"Relevant: {label.en}")
+    for support_type in SupportType:
+        label = SUPPORT_LABELS[support_type]
+        for what, sv, en in (("offered", "erbjudet", "offered"),
+                             ("accepted", "accepterat", "accepted"),
+                             ("delivered", "givet", "delivered")):
+            headers[f"{support_type.value}_{what}"] = Label(f"{label.sv}: {sv}",
+                                                            f"{label.en}: {en}")
+    return headers
+
+
+SUPPORT_HEADERS = _support_headers()
 HEADERS: dict[str, Label] = {
     "category": Label("Form", "Form"),
     "unit_id": Label("Enhets-id", "Unit id"),
@@ -42,13 +92,17 @@ HEADERS: dict[str, Label] = {
     "share_reported": Label("Andel anmälda", "Share reported"),
     "share_of_flagged_reported": Label("Andel av flaggade anmälda", "Share of flagged reported"),
     "share_filed_by_employer": Label("Andel anmälda av arbetsgivaren", "Share filed by employer"),
+    **SUPPORT_HEADERS,
     **{
         f"outcome_{code}": Label(f"Utfall: {label.sv}", f"Outcome: {label.en}")
         for code, label in ((o.value, POLICE_OUTCOME_LABELS[o]) for o in PoliceOutcome)
     },
 }
-FRACTIONS = {"rate_per_100", "median_days_to_filing", "share_reported",
-             "share_of_flagged_reported", "share_filed_by_employer"}
+FRACTIONS = {
+    "felt_supported_mean", "median_days_to_first_support", "rate_per_100",
+    "median_days_to_filing", "share_reported", "share_of_flagged_reported",
+    "share_filed_by_employer", *[k for k in SUPPORT_HEADERS if k.startswith("share_")],
+}
 YES_NO = {True: Label("ja", "yes"), False: Label("nej", "no")}
 SHEET_NAMES = {
     "incidents": Label("Händelser", "Incidents"),

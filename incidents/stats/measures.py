@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, cast, func, select
 
+from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, User
 from incidents.stats import disclosure
 from incidents.stats.incidents import (
@@ -25,6 +26,22 @@ from incidents.stats.periods import month_bucket, tertial_label, year_label
 from incidents.stats.scope import Selection, select_units
 
 KEYS = ("category", "unit", "month", "tertial", "year")
+
+
+def hours_between(later, earlier):
+    """Hours from ``earlier`` to ``later``, in SQL on either database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+
+def whole_days(later, earlier):
+    """Whole days (rounded down) from ``earlier`` to ``later``; SQLite's CAST truncates, which is
+    rounding down for the non-negative spans counted here; PostgreSQL's CAST rounds, so floor."""
+    days = hours_between(later, earlier) / 24.0
+    if db.session.get_bind().dialect.name == "postgresql":
+        days = func.floor(days)
+    return cast(days, Integer)
 
 
 def counted(condition, label: str):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, cast, func, select
+from sqlalchemy import and_, func, select
 
 from incidents.domain import FiledBy, PoliceDecision, PoliceFlag, PoliceOutcome
 from incidents.extensions import db
@@ -29,12 +29,7 @@ OUTCOMES = [o.value for o in PoliceOutcome]
 
 
 def _days_to_filing():
-    """Whole days from the incident to the filing, in SQL on either database."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        seconds = func.extract("epoch", PoliceReport.filed_at - Incident.occurred_at)
-        return cast(func.floor(seconds / 86400), Integer)
-    return cast(func.julianday(PoliceReport.filed_at) - func.julianday(Incident.occurred_at),
-                Integer)
+    return measures.whole_days(PoliceReport.filed_at, Incident.occurred_at)
 
 
 def _latest_outcome():

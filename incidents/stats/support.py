@@ -1,0 +1,188 @@
+"""Support outcomes (issue: HR statistics §4): whether exposed staff got enough support, in time.
+
+Per row (optionally per unit and period), over the named incidents of the period — an anonymous
+report has nobody known to support, so it is left out and the notes say so:
+
+- support offered, accepted and delivered (incidents with at least one such measure), and each
+  of these per support type;
+- support declined, and the median days from the incident to the first offer;
+- the employees' evaluations: sufficient and relevant (yes / partly / no) and the mean of
+  "felt supported by the employer" (1–5);
+- timeliness: acknowledged within ACKNOWLEDGE_WITHIN_HOURS of the report, check-ins completed by
+  their due time (of those due by now), police decisions within POLICE_DECISION_DAYS of the report
+  (of the incidents flagged required or recommended).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import Float, and_, cast, exists, func, select
+
+from incidents.clock import utcnow
+from incidents.domain import PoliceFlag, Rating3, SupportType
+from incidents.extensions import db
+from incidents.models import (
+    CheckIn,
+    Incident,
+    PoliceReport,
+    SupportDecline,
+    SupportEvaluation,
+    SupportMeasure,
+    User,
+)
+from incidents.stats import measures
+from incidents.stats.incidents import StatsTable
+from incidents.stats.police import histogram_median
+
+KEYS = ("unit", "month", "tertial", "year")
+TYPES = [t.value for t in SupportType]
+RATINGS = [r.value for r in Rating3]
+
+
+def _has_measure(*conditions):
+    return exists().where(SupportMeasure.incident_id == Incident.id, *conditions)
+
+
+def _measures():
+    config = current_app.config
+    now = utcnow()
+    counted = measures.counted
+    flagged = Incident.police_flag.in_((PoliceFlag.REQUIRED.value, PoliceFlag.RECOMMENDED.value))
+    check_ins_due = (
+        select(func.count()).where(CheckIn.incident_id == Incident.id, CheckIn.due_at <= now)
+        .correlate(Incident).scalar_subquery()
+    )
+    check_ins_on_time = (
+        select(func.count()).where(
+            CheckIn.incident_id == Incident.id, CheckIn.due_at <= now,
+            CheckIn.completed_at.is_not(None), CheckIn.completed_at <= CheckIn.due_at,
+        ).correlate(Incident).scalar_subquery()
+    )
+    columns = [
+        counted(Incident.id.is_not(None), "incidents"),
+        counted(_has_measure(), "support_offered"),
+        counted(_has_measure(SupportMeasure.accepted.is_(True)), "support_accepted"),
+        counted(_has_measure(SupportMeasure.delivered_at.is_not(None)), "support_delivered"),
+        counted(exists().where(SupportDecline.incident_id == Incident.id), "support_declined"),
+        counted(SupportEvaluation.incident_id.is_not(None), "evaluations"),
+        *[counted(SupportEvaluation.sufficient == r, f"sufficient_{r}") for r in RATINGS],
+        *[counted(SupportEvaluation.relevant == r, f"relevant_{r}") for r in RATINGS],
+        func.coalesce(func.sum(cast(SupportEvaluation.felt_supported_by_employer, Float)), 0)
+        .label("felt_supported_sum"),
+        counted(Incident.acknowledged_at.is_not(None), "acknowledged"),
+        counted(and_(Incident.acknowledged_at.is_not(None),
+                     measures.hours_between(Incident.acknowledged_at, Incident.created_at)
+                     <= config["ACKNOWLEDGE_WITHIN_HOURS"]), "acknowledged_on_time"),
+        func.coalesce(func.sum(check_ins_due), 0).label("check_ins_due"),
+        func.coalesce(func.sum(check_ins_on_time), 0).label("check_ins_on_time"),
+        counted(flagged, "police_decisions_due"),
+        counted(and_(flagged, PoliceReport.decided_at.is_not(None),
+                     measures.hours_between(PoliceReport.decided_at, Incident.created_at)
+                     <= config["POLICE_DECISION_DAYS"] * 24), "police_decisions_on_time"),
+    ]
+    for support_type in TYPES:
+        columns += [
+            counted(_has_measure(SupportMeasure.type == support_type), f"{support_type}_offered"),
+            counted(_has_measure(SupportMeasure.type == support_type,
+                                 SupportMeasure.accepted.is_(True)), f"{support_type}_accepted"),
+            counted(_has_measure(SupportMeasure.type == support_type,
+                                 SupportMeasure.delivered_at.is_not(None)),
+                    f"{support_type}_delivered"),
+        ]
+    return columns
+
+
+COUNTS = [
+    "incidents", "support_offered", "support_accepted", "support_delivered", "support_declined",
+    "evaluations", *[f"sufficient_{r}" for r in RATINGS], *[f"relevant_{r}" for r in RATINGS],
+    "acknowledged", "acknowledged_on_time", "check_ins_due", "check_ins_on_time",
+    "police_decisions_due", "police_decisions_on_time",
+    *[f"{t}_{what}" for t in TYPES for what in ("offered", "accepted", "delivered")],
+]
+SHARES = {
+    "share_support_offered": ("support_offered", "incidents"),
+    "share_support_accepted": ("support_accepted", "support_offered"),
+    "share_support_delivered": ("support_delivered", "support_offered"),
+    "share_acknowledged_on_time": ("acknowledged_on_time", "incidents"),
+    "share_check_ins_on_time": ("check_ins_on_time", "check_ins_due"),
+    "share_police_decisions_on_time": ("police_decisions_on_time", "police_decisions_due"),
+}
+
+
+def support_table(user: User, params: dict[str, Any]) -> StatsTable:
+    selection, keys, unsuppressed = measures.prepare(
+        user, {**params, "group_by": [k for k in params.get("group_by", []) if k in KEYS]},
+        "support",
+    )
+    query = measures.base_query(
+        selection, params, keys, _measures(),
+        joins=[(SupportEvaluation, SupportEvaluation.incident_id == Incident.id),
+               (PoliceReport, PoliceReport.incident_id == Incident.id)],
+    ).where(Incident.anonymous.is_(False))
+    sums = [*COUNTS[:12], "felt_supported_sum", *COUNTS[12:]]
+    rows = db.session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["month", "leaf_unit_id", *sums])
+    folded = (measures.empty(keys, sums) if frame.empty
+              else measures.fold(frame, selection, keys, sums))
+    medians = _median_days_to_first_support(selection, params, keys)
+    folded["median_days_to_first_support"] = [
+        medians.get(tuple(row[k] for k in keys)) for _, row in folded.iterrows()
+    ]
+    result, hidden = measures.suppress_columns(folded, keys, COUNTS, unsuppressed)
+    for name, (numerator, denominator) in SHARES.items():
+        result[name] = [measures.share(n, d) for n, d in
+                        zip(result[numerator], result[denominator], strict=True)]
+    result["felt_supported_mean"] = [
+        None if n is None or not n else round(float(total) / n, 2)
+        for total, n in zip(result["felt_supported_sum"], result["evaluations"], strict=True)
+    ]
+    result["median_days_to_first_support"] = [
+        None if offered is None else m
+        for m, offered in zip(result["median_days_to_first_support"],
+                              result["support_offered"], strict=True)
+    ]
+    return StatsTable(
+        name="support",
+        filters={"from": params["from"].isoformat(), "to": params["to"].isoformat(),
+                 "units": selection.describe(), "group_by": keys,
+                 "_unit_names": selection.tree.name},
+        keys=keys,
+        rows=result.drop(columns=["felt_supported_sum"]),
+        values=[*COUNTS, *SHARES, "felt_supported_mean", "median_days_to_first_support"],
+        totals={},
+        suppression=measures.suppression_block(unsuppressed, hidden),
+        notes=[
+            "Named incidents only: an anonymous report has nobody known to offer support to.",
+            "support_offered, _accepted and _delivered count incidents with at least one such "
+            "measure; the same per support type (<type>_offered …).",
+            "Timeliness: acknowledged within ACKNOWLEDGE_WITHIN_HOURS of the report; check-ins "
+            "completed by their due time, of those due by now; police decisions within "
+            "POLICE_DECISION_DAYS of the report, of incidents flagged required or recommended.",
+        ],
+    )
+
+
+def _median_days_to_first_support(selection, params, keys) -> dict[tuple, float]:
+    first = (
+        select(SupportMeasure.incident_id, func.min(SupportMeasure.offered_at).label("first"))
+        .group_by(SupportMeasure.incident_id)
+        .subquery()
+    )
+    days = measures.whole_days(first.c.first, Incident.occurred_at).label("days")
+    query = measures.base_query(
+        selection, params, keys, [days, measures.counted(Incident.id.is_not(None), "n")],
+    ).join(first, first.c.incident_id == Incident.id).where(
+        Incident.anonymous.is_(False)).group_by(days)
+    rows = db.session.execute(query).all()
+    if not rows:
+        return {}
+    frame = measures.with_periods(
+        pd.DataFrame(rows, columns=["month", "leaf_unit_id", "days", "n"]), selection)
+    if not keys:
+        return {(): histogram_median(frame["days"], frame["n"])}
+    histograms = frame.groupby([*keys, "days"], as_index=False)["n"].sum()
+    return {key: histogram_median(group["days"], group["n"])
+            for key, group in histograms.groupby(keys)}
