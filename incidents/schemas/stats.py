@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import marshmallow as ma
+from dateutil.relativedelta import relativedelta
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
@@ -44,7 +45,7 @@ class StatsQuerySchema(ma.Schema):
         data.setdefault("to", today)
         if data["from"] > data["to"]:
             raise ma.ValidationError("must not be before from", "to")
-        if data["to"].year - data["from"].year >= MAX_YEARS:
+        if data["to"] >= data["from"] + relativedelta(years=MAX_YEARS):
             raise ma.ValidationError(f"a period may span at most {MAX_YEARS} years", "to")
         return data
 

@@ -190,7 +190,13 @@ def people_frame(table: StatsTable, lang: str) -> pd.DataFrame:
             record[getattr(HEADERS[key], lang)] = value
         records.append(record)
     columns = [getattr(HEADERS[k], lang) for k in _columns(table)]
-    return pd.DataFrame(records, columns=columns)
+    frame = pd.DataFrame(records, columns=columns)
+    for key in table.values:
+        if key not in FRACTIONS:
+            # Whole numbers stay whole beside a blank (suppressed) cell.
+            frame[getattr(HEADERS[key], lang)] = frame[getattr(HEADERS[key], lang)].astype(
+                "Int64")
+    return frame
 
 
 def _columns(table: StatsTable) -> list[str]:

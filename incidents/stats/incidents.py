@@ -143,6 +143,8 @@ def _fill_zeros(frame: pd.DataFrame, selection: Selection, params, keys) -> pd.D
     }
     axes = [values[k] if k in _FILLED else sorted(frame[k].dropna().unique().tolist())
             for k in keys]
+    if frame.empty and any(k not in _FILLED for k in keys):
+        return frame  # no values seen for location or perpetrator: nothing to fill
     size = 1
     for axis in axes:
         size *= max(len(axis), 1)
@@ -216,8 +218,12 @@ def incident_table(user: User, params: dict[str, Any]) -> StatsTable:
     folded["rate_per_100"] = _rates(folded, selection, params, keys)
     if unsuppressed or not keys:
         rows = folded.assign(suppressed=False)
+        rows["count"] = rows["count"].astype(object)
         rows["rate_per_100"] = rows["rate_per_100"].astype(object)
         hidden_totals = []
+        if not unsuppressed and disclosure.suppress_value(int(rows.at[0, "count"]), threshold):
+            # The single row is the total: hidden like it.
+            rows.loc[0, ["count", "rate_per_100", "suppressed"]] = [None, None, True]
     else:
         rows = disclosure.suppress(folded, by=keys, threshold=threshold,
                                    derived=["rate_per_100"])
@@ -230,7 +236,13 @@ def incident_table(user: User, params: dict[str, Any]) -> StatsTable:
     if not unsuppressed and (disclosure.suppress_value(totals["count"], threshold)
                              or {} in hidden_totals):
         totals.update(count=None, rate_per_100=None, suppressed=True)
-    if not unsuppressed and disclosure.suppress_value(totals["anonymous"], threshold):
+    named = None if totals["count"] is None else totals["count"] - totals["anonymous"]
+    if not unsuppressed and (
+        disclosure.suppress_value(totals["anonymous"], threshold)
+        or (named is not None and disclosure.suppress_value(named, threshold))
+        or ("anonymous" in keys and rows["suppressed"].astype(bool).any())
+    ):
+        # Published beside the total, the anonymous count would give the named count away.
         totals["anonymous"] = None
 
     if unsuppressed:
