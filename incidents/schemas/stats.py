@@ -72,6 +72,9 @@ class PoliceStatsQuerySchema(StatsQuerySchema):
 
 
 class ChartQuerySchema(StatsQuerySchema):
+    class Meta:
+        exclude = ("format",)
+
     period = ma.fields.String(
         validate=validate.OneOf(["month", "tertial", "year"]),
         metadata={"description": "Bars per month, tertial or year; default month for up to "

@@ -23,6 +23,12 @@ from incidents.domain import CATEGORY_LABELS, Category  # noqa: E402
 from incidents.errors import NotFound  # noqa: E402
 from incidents.models import User  # noqa: E402
 from incidents.stats.incidents import incident_table  # noqa: E402
+from incidents.stats.periods import (  # noqa: E402
+    month_label,
+    months_between,
+    tertial_label,
+    year_label,
+)
 from incidents.stats.police import police_table  # noqa: E402
 
 TITLES = {
@@ -68,6 +74,15 @@ def render(name: str, user: User, params: dict[str, Any]) -> bytes:
         plt.close(figure)
 
 
+def _all_periods(params: dict[str, Any], period: str) -> list[str]:
+    months = [month_label(m) for m in months_between(params["from"], params["to"])]
+    if period == "month":
+        return months
+    if period == "tertial":
+        return list(dict.fromkeys(tertial_label(m) for m in months))
+    return list(dict.fromkeys(str(year_label(m)) for m in months))
+
+
 def _incidents_by_form(axes, user, params, period, lang):
     table = incident_table(user, {**params, "group_by": [period, "category"]})
     rows = table.rows
@@ -92,10 +107,14 @@ def _incidents_by_form(axes, user, params, period, lang):
 def _police_share(axes, user, params, period, lang):
     table = police_table(user, {**params, "group_by": [period]})
     rows = table.rows
-    periods = [str(p) for p in rows[period].tolist()] if len(rows) else []
+    by_period = {str(row[period]): row for _, row in rows.iterrows()}
+    # Every period of the range on the axis; one without incidents is a gap, not left out.
+    periods = _all_periods(params, period)
     shares = []
-    for _, row in rows.iterrows():
-        flagged, not_reported = row["flagged"], row["flagged_not_reported"]
+    for label in periods:
+        row = by_period.get(label)
+        flagged = None if row is None else row["flagged"]
+        not_reported = None if row is None else row["flagged_not_reported"]
         if flagged in (None, 0) or not_reported is None:
             shares.append(float("nan"))
         else:

@@ -89,11 +89,20 @@ def empty(keys: list[str], sums: list[str]) -> pd.DataFrame:
     return pd.DataFrame([{s: 0 for s in sums}])
 
 
-def fold(frame: pd.DataFrame, selection: Selection, keys: list[str], sums: list[str]):
+def fold(frame: pd.DataFrame, selection: Selection, keys: list[str], sums: list[str],
+         fractions: tuple[str, ...] = ()):
+    """Sum the measures up to ``keys``. Sums come back from PostgreSQL as Decimal where SQL
+    adds counts of sub-queries, so every measure is made a number, and counts whole numbers."""
     frame = with_periods(frame, selection)
+    for column in sums:
+        frame[column] = pd.to_numeric(frame[column])
     if not keys:
-        return pd.DataFrame([{m: int(frame[m].sum()) for m in sums}])
-    return frame.groupby(keys, as_index=False, sort=True)[sums].sum()
+        frame = pd.DataFrame([{m: frame[m].sum() for m in sums}])
+    else:
+        frame = frame.groupby(keys, as_index=False, sort=True)[sums].sum()
+    for column in sums:
+        frame[column] = frame[column].astype(float if column in fractions else "int64")
+    return frame
 
 
 def share(numerator, denominator) -> float | None:
@@ -103,8 +112,12 @@ def share(numerator, denominator) -> float | None:
 
 
 def suppress_columns(frame: pd.DataFrame, keys: list[str], columns: list[str],
-                     unsuppressed: bool) -> tuple[pd.DataFrame, dict[str, list]]:
-    """Each count column suppressed on its own; ``suppressed`` lists a row's hidden columns."""
+                     unsuppressed: bool, row_totals: tuple[tuple[str, tuple[str, ...]], ...] = ()
+                     ) -> tuple[pd.DataFrame, dict[str, list]]:
+    """Each count column suppressed on its own (primary, and secondary against the column's
+    totals); then, within each row, wherever a column is the sum of others (``row_totals``:
+    total, parts) and exactly one of them is hidden, a second is hidden too. ``suppressed``
+    lists a row's hidden columns."""
     frame = frame.copy()
     frame["suppressed"] = [[] for _ in range(len(frame))]
     hidden_totals: dict[str, list] = {}
@@ -125,7 +138,30 @@ def suppress_columns(frame: pd.DataFrame, keys: list[str], columns: list[str],
             if hide:
                 frame.at[frame.index[position], column] = None
                 frame.at[frame.index[position], "suppressed"].append(column)
+    for position in range(len(frame)):
+        _hide_within_row(frame, frame.index[position], row_totals)
     return frame, hidden_totals
+
+
+def _hide_within_row(frame: pd.DataFrame, index, row_totals) -> None:
+    """A hidden cell that a row total and the other visible parts would give away: hide the
+    smallest non-zero visible cell of that relation as well (the total if no part is left)."""
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in row_totals:
+            cells = [total, *parts]
+            hidden = [c for c in cells if frame.at[index, c] is None]
+            if len(hidden) != 1:
+                continue
+            visible = [c for c in parts if frame.at[index, c] is not None
+                       and frame.at[index, c] > 0]
+            second = min(visible, key=lambda c: frame.at[index, c]) if visible else total
+            if second == hidden[0]:
+                continue
+            frame.at[index, second] = None
+            frame.at[index, "suppressed"].append(second)
+            changed = True
 
 
 def suppression_block(unsuppressed: bool, hidden_totals) -> dict[str, Any]:

@@ -78,7 +78,11 @@ def police_table(user: User, params: dict[str, Any]) -> StatsTable:
     folded["median_days_to_filing"] = [
         medians.get(tuple(row[k] for k in keys)) for _, row in folded.iterrows()
     ]
-    frame, hidden = measures.suppress_columns(folded, keys, sums, unsuppressed)
+    # Every incident carries exactly one police flag, so incidents = flagged + consider.
+    frame, hidden = measures.suppress_columns(
+        folded, keys, sums, unsuppressed,
+        row_totals=(("incidents", ("flagged", "flagged_for_consideration")),),
+    )
     frame["share_reported"] = [measures.share(r, n) for r, n in
                                zip(frame["reported"], frame["incidents"], strict=True)]
     frame["share_of_flagged_reported"] = [

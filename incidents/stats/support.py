@@ -15,11 +15,12 @@ report has nobody known to support, so it is left out and the notes say so:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import Float, and_, cast, exists, func, select
+from sqlalchemy import Float, and_, cast, exists, func, or_, select
 
 from incidents.clock import utcnow
 from incidents.domain import PoliceFlag, Rating3, SupportType
@@ -78,7 +79,11 @@ def _measures():
                      <= config["ACKNOWLEDGE_WITHIN_HOURS"]), "acknowledged_on_time"),
         func.coalesce(func.sum(check_ins_due), 0).label("check_ins_due"),
         func.coalesce(func.sum(check_ins_on_time), 0).label("check_ins_on_time"),
-        counted(flagged, "police_decisions_due"),
+        # Due: decided already, or past the deadline by now (like check-ins due by now).
+        counted(and_(flagged, or_(PoliceReport.decided_at.is_not(None),
+                                  Incident.created_at <= now - timedelta(
+                                      days=config["POLICE_DECISION_DAYS"]))),
+                "police_decisions_due"),
         counted(and_(flagged, PoliceReport.decided_at.is_not(None),
                      measures.hours_between(PoliceReport.decided_at, Incident.created_at)
                      <= config["POLICE_DECISION_DAYS"] * 24), "police_decisions_on_time"),
@@ -126,12 +131,18 @@ def support_table(user: User, params: dict[str, Any]) -> StatsTable:
     rows = db.session.execute(query).all()
     frame = pd.DataFrame(rows, columns=["month", "leaf_unit_id", *sums])
     folded = (measures.empty(keys, sums) if frame.empty
-              else measures.fold(frame, selection, keys, sums))
+              else measures.fold(frame, selection, keys, sums,
+                                 fractions=("felt_supported_sum",)))
     medians = _median_days_to_first_support(selection, params, keys)
     folded["median_days_to_first_support"] = [
         medians.get(tuple(row[k] for k in keys)) for _, row in folded.iterrows()
     ]
-    result, hidden = measures.suppress_columns(folded, keys, COUNTS, unsuppressed)
+    # Each evaluation answers both questions: evaluations = Σ sufficient_* = Σ relevant_*.
+    result, hidden = measures.suppress_columns(
+        folded, keys, COUNTS, unsuppressed,
+        row_totals=(("evaluations", tuple(f"sufficient_{r}" for r in RATINGS)),
+                    ("evaluations", tuple(f"relevant_{r}" for r in RATINGS))),
+    )
     for name, (numerator, denominator) in SHARES.items():
         result[name] = [measures.share(n, d) for n, d in
                         zip(result[numerator], result[denominator], strict=True)]
@@ -160,7 +171,8 @@ def support_table(user: User, params: dict[str, Any]) -> StatsTable:
             "measure; the same per support type (<type>_offered …).",
             "Timeliness: acknowledged within ACKNOWLEDGE_WITHIN_HOURS of the report; check-ins "
             "completed by their due time, of those due by now; police decisions within "
-            "POLICE_DECISION_DAYS of the report, of incidents flagged required or recommended.",
+            "POLICE_DECISION_DAYS of the report, of incidents flagged required or recommended that "
+            "were decided or were past that deadline by now.",
         ],
     )
 
