@@ -12,6 +12,7 @@ from incidents.api import (
     messages,
     police,
     stats,
+    surveys,
     units,
     users,
 )
@@ -28,6 +29,7 @@ BLUEPRINTS = [
     me.blp,
     audit.blp,
     stats.blp,
+    surveys.blp,
 ]
 
 

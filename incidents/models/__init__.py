@@ -17,6 +17,14 @@ from incidents.models.incident import Incident, IncidentForm, ReferenceCounter
 from incidents.models.messaging import AnonymousReceipt, Message
 from incidents.models.organisation import Headcount, Unit, subtree_ids_query
 from incidents.models.outbox import OutboxMail
+from incidents.models.survey import (
+    IaCount,
+    Survey,
+    SurveyAnswer,
+    SurveyParticipation,
+    SurveyResponse,
+    SurveyUnit,
+)
 from incidents.models.users import UnitLeader, User, UserRole
 
 __all__ = [
@@ -43,4 +51,10 @@ __all__ = [
     "User",
     "UserRole",
     "subtree_ids_query",
+    "IaCount",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyParticipation",
+    "SurveyResponse",
+    "SurveyUnit",
 ]

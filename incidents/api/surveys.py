@@ -1,0 +1,117 @@
+"""/api/v1/surveys, /api/v1/ia-counts and /api/v1/stats/dark-figure — the inputs of the dark
+figure (mörkertal) and its three estimates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import request
+from flask_smorest import Blueprint
+
+from incidents import auth
+from incidents.api.base import ApiView, authenticated, documents_errors, unit_of_work
+from incidents.domain import REPORTING_ROLES, Role
+from incidents.schemas.surveys import (
+    DarkFigureQuerySchema,
+    DarkFigureSchema,
+    IaCountPutSchema,
+    IaCountQuerySchema,
+    IaCountSchema,
+    SurveyCreateSchema,
+    SurveyResponseCreateSchema,
+    SurveyResponseReceiptSchema,
+    SurveySchema,
+)
+from incidents.services import dark_figure, surveys
+
+blp = Blueprint(
+    "surveys", __name__, description="Exposure surveys, IA counts and the dark figure"
+)
+
+
+@blp.route("/surveys")
+class Surveys(ApiView):
+    @authenticated(blp, Role.HR)
+    @blp.response(200, SurveySchema(many=True))
+    def get(self):
+        """Exposure surveys with their response counts, latest closing first (hr)"""
+        return surveys.list_surveys()
+
+    @authenticated(blp, Role.HR)
+    @documents_errors(blp, 400, 415)
+    @blp.arguments(SurveyCreateSchema)
+    @blp.response(201, SurveySchema)
+    def post(self, data):
+        """Set up an anonymous exposure survey of some units, sub-units included (hr)"""
+        return surveys.create_survey(auth.current_user(), data), 201
+
+
+@blp.route("/surveys/<int:survey_id>")
+class SurveyById(ApiView):
+    @authenticated(blp, Role.HR)
+    @documents_errors(blp, 404)
+    @blp.response(200, SurveySchema)
+    def get(self, survey_id):
+        """One exposure survey with its response count (hr)"""
+        return surveys.read_survey(survey_id)
+
+
+def _keeps_no_idempotency_key(view: Callable) -> Callable:
+    """An Idempotency-Key record would keep the caller with a digest of the answers; as on
+    the anonymous channel none is kept here. A retry gets 409: the answer is already in."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        request.environ.pop("HTTP_IDEMPOTENCY_KEY", None)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@blp.route("/surveys/<int:survey_id>/responses")
+class SurveyResponses(ApiView):
+    decorators = [unit_of_work, _keeps_no_idempotency_key]
+
+    @authenticated(blp, *sorted(REPORTING_ROLES))
+    @documents_errors(blp, 400, 404, 409, 415)
+    @blp.arguments(SurveyResponseCreateSchema)
+    @blp.response(201, SurveyResponseReceiptSchema)
+    def post(self, data, survey_id):
+        """Answer a survey, once, while it is open (employees of the units covered). The
+        answers are stored without your identity; no one can read back what you answered"""
+        return surveys.submit_response(auth.current_user(), survey_id, data["answers"]), 201
+
+
+@blp.route("/ia-counts")
+class IaCounts(ApiView):
+    @authenticated(blp, Role.HR)
+    @blp.arguments(IaCountQuerySchema, location="query")
+    @blp.response(200, IaCountSchema(many=True))
+    def get(self, args):
+        """IA counts entered, for a unit and the units below it or for all (hr)"""
+        return dark_figure.list_ia_counts(args.get("unit_id"))
+
+    @authenticated(blp, Role.HR)
+    @documents_errors(blp, 400, 409, 415)
+    @blp.arguments(IaCountPutSchema)
+    @blp.response(200, IaCountSchema)
+    @blp.alt_response(201, schema=IaCountSchema, success=True)
+    def put(self, data):
+        """Enter how many incidents the city's general incident system (IA) holds for a unit
+        and period; the same unit and period again replaces it (hr)"""
+        count, created = dark_figure.put_ia_count(auth.current_user(), data)
+        return count, 201 if created else 200
+
+
+@blp.route("/stats/dark-figure")
+class DarkFigure(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 404)
+    @blp.arguments(DarkFigureQuerySchema, location="query")
+    @blp.response(200, DarkFigureSchema)
+    def get(self, args):
+        """The dark figure three ways — survey reporting rate, two registers (Chapman) and
+        police — for a unit tree and period or a survey (hr; managers for the units they
+        lead). Small counts are suppressed; hr may ask for unsuppressed=true (audited)"""
+        return dark_figure.dark_figure(auth.current_user(), args)
