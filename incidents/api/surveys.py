@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from incidents import auth
 from incidents.api.base import ApiView, authenticated, documents_errors, unit_of_work
+from incidents.api.stats import FORMATS
 from incidents.domain import REPORTING_ROLES, Role
 from incidents.schemas.surveys import (
     DarkFigureQuerySchema,
@@ -24,6 +25,7 @@ from incidents.schemas.surveys import (
     SurveySchema,
 )
 from incidents.services import dark_figure, surveys
+from incidents.stats import export
 
 blp = Blueprint(
     "surveys", __name__, description="Exposure surveys, IA counts and the dark figure"
@@ -110,8 +112,13 @@ class DarkFigure(ApiView):
     @documents_errors(blp, 404)
     @blp.arguments(DarkFigureQuerySchema, location="query")
     @blp.response(200, DarkFigureSchema)
+    @blp.doc(responses=FORMATS)
     def get(self, args):
         """The dark figure three ways — survey reporting rate, two registers (Chapman) and
         police — for a unit tree and period or a survey (hr; managers for the units they
         lead). Small counts are suppressed; hr may ask for unsuppressed=true (audited)"""
-        return dark_figure.dark_figure(auth.current_user(), args)
+        body = dark_figure.dark_figure(auth.current_user(), args)
+        if args["format"] != "json":
+            # One row per figure, with its interval and method; notes on the About sheet.
+            return export.dark_figure_response(body, args["format"], args["lang"])
+        return body

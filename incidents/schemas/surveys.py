@@ -181,6 +181,11 @@ class DarkFigureQuerySchema(ma.Schema):
             "units"
         }
     )
+    format = ma.fields.String(
+        load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]),
+        metadata={"description": "csv or xlsx: one row per figure, with its interval"},
+    )
+    lang = ma.fields.String(load_default="en", validate=validate.OneOf(["sv", "en"]))
     unsuppressed = ma.fields.Boolean(
         truthy={"true", "1"},
         falsy={"false", "0"},

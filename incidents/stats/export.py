@@ -245,3 +245,88 @@ def xlsx_response(table: StatsTable, lang: str) -> Response:
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{_filename(table, "xlsx")}"'},
     )
+
+
+# -- the dark figure: nested estimates, flattened to one row per figure -----------------------
+
+ESTIMATE_HEADERS = {
+    "estimate": Label("Skattning", "Estimate"),
+    "form": Label("Form", "Form"),
+    "figure": Label("Mått", "Figure"),
+    "value": Label("Värde", "Value"),
+    "ci_low": Label("Nedre gräns 95 %", "Lower 95 %"),
+    "ci_high": Label("Övre gräns 95 %", "Upper 95 %"),
+    "method": Label("Metod", "Method"),
+}
+ESTIMATE_NAMES = {
+    "survey": Label("Enkät: anmälningsbenägenhet", "Survey reporting rate"),
+    "two_registers": Label("Två register (Chapman)", "Two registers (Chapman)"),
+    "police": Label("Polisanmälan", "Police reports"),
+}
+_NOT_FIGURES = {"method", "note", "suppressed", "label", "category", "assumptions", "survey",
+                "numerator", "denominator"}
+
+
+def _figures(block: dict, path: str = "") -> list[tuple[str, Any, Any, Any]]:
+    """(figure, value, lower, upper) for every number in a block, nested ones by dotted path."""
+    found = []
+    for key, value in block.items():
+        if key in _NOT_FIGURES:
+            continue
+        name = f"{path}{key}"
+        if isinstance(value, dict) and ("value" in value or "ci95" in value):
+            interval = value.get("ci95") or [None, None]
+            found.append((name, value.get("value"), interval[0], interval[1]))
+        elif isinstance(value, dict):
+            found += _figures(value, f"{name}.")
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int | float) or value is None:
+            found.append((name, value, None, None))
+    return found
+
+
+def dark_figure_frame(body: dict, lang: str) -> pd.DataFrame:
+    records = []
+    for estimate in ("survey", "two_registers", "police"):
+        block = body.get(estimate)
+        if not block:
+            continue
+        name = getattr(ESTIMATE_NAMES[estimate], lang)
+        parts = [(form.get("label", {}).get(lang, form.get("category")), form)
+                 for form in block.get("forms") or []] if estimate == "survey" else []
+        parts = parts or [("", block)]
+        if estimate == "survey":
+            parts.insert(0, ("", {"respondents": block.get("respondents")}))
+        for form, part in parts:
+            for figure, value, low, high in _figures(part):
+                records.append({"estimate": name, "form": form, "figure": figure,
+                                "value": value, "ci_low": low, "ci_high": high,
+                                "method": block.get("method")})
+    frame = pd.DataFrame(records, columns=list(ESTIMATE_HEADERS))
+    return frame.rename(columns={k: getattr(v, lang) for k, v in ESTIMATE_HEADERS.items()})
+
+
+def dark_figure_response(body: dict, fmt: str, lang: str) -> Response:
+    frame = dark_figure_frame(body, lang)
+    filters = body.get("filters", {})
+    stem = f"dark-figure_{filters.get('from', '')}_{filters.get('to', '')}"
+    if fmt == "csv":
+        return Response("\ufeff" + frame.to_csv(index=False), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
+    buffer = io.BytesIO()
+    about = [(k, str(v)) for k, v in filters.items()]
+    for estimate in ("survey", "two_registers", "police"):
+        block = body.get(estimate) or {}
+        about += [(f"{estimate}.note", block["note"])] if block.get("note") else []
+        about += [(f"{estimate}.assumption", a) for a in block.get("assumptions") or []]
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name=getattr(Label("Mörkertal", "Dark figure"), lang),
+                       index=False)
+        pd.DataFrame(about, columns=["", ""]).to_excel(
+            writer, sheet_name=getattr(SHEET_NAMES["about"], lang), index=False, header=False)
+    return Response(
+        buffer.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
+    )
