@@ -26,3 +26,9 @@ def to_local(moment: datetime) -> datetime:
 def local_midnight(day: date) -> datetime:
     """The start of a calendar day in the organisation's time zone, as a UTC moment."""
     return datetime.combine(day, time(0), tzinfo=local_zone()).astimezone(UTC)
+
+
+def this_hour() -> datetime:
+    """Now, cut to the hour: all that is kept of when an anonymous reporter did something
+    (services/anonymous.py), so it cannot be matched against a log kept elsewhere."""
+    return utcnow().replace(minute=0, second=0, microsecond=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from incidents.api.base import ApiView, documents_errors
+from incidents.api.base import UnlinkableView, documents_errors
 from incidents.extensions import limiter
 from incidents.schemas.messaging import (
     AnonymousMessageSchema,
@@ -47,7 +47,7 @@ def _code() -> str | None:
 
 
 @blp.route("/anonymous-reports")
-class AnonymousReports(ApiView):
+class AnonymousReports(UnlinkableView):
     @limiter.limit(_report_limit)
     @documents_errors(blp, 400, 413, 415, 429)
     @blp.arguments(AnonymousReportCreateSchema)
@@ -64,7 +64,7 @@ class AnonymousReports(ApiView):
 
 
 @blp.route(REPORT)
-class AnonymousReport(ApiView):
+class AnonymousReport(UnlinkableView):
     @receipt_limit
     @documents_errors(blp, 401, 404, 429)
     @blp.response(200, AnonymousReportSchema)
@@ -75,7 +75,7 @@ class AnonymousReport(ApiView):
 
 
 @blp.route(f"{REPORT}/messages")
-class AnonymousMessages(ApiView):
+class AnonymousMessages(UnlinkableView):
     @receipt_limit
     @documents_errors(blp, 401, 404, 429)
     @blp.response(200, AnonymousMessageSchema(many=True))

@@ -67,6 +67,23 @@ class ApiView(MethodView):
     decorators = [unit_of_work]
 
 
+def _keeps_no_idempotency_key(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        idempotency.keep_no_key()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+class UnlinkableView(ApiView):
+    """A view whose caller must not be linkable to what they sent (the anonymous channel, survey
+    answers): no Idempotency-Key record is kept, since it would store the caller beside the
+    request and its answer. A retry is a new request."""
+
+    decorators = [unit_of_work, _keeps_no_idempotency_key]
+
+
 def authenticated(blp, *roles: str) -> Callable:
     """Require a valid bearer token (401) and, if given, one of ``roles`` (403); document both
     in the OpenAPI description. Checked before the body is parsed."""

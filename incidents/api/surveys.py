@@ -3,14 +3,10 @@ figure (mörkertal) and its three estimates."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
-from flask import request
 from flask_smorest import Blueprint
 
 from incidents import auth
-from incidents.api.base import ApiView, authenticated, documents_errors, unit_of_work
+from incidents.api.base import ApiView, UnlinkableView, authenticated, documents_errors
 from incidents.api.stats import FORMATS
 from incidents.domain import REPORTING_ROLES, Role
 from incidents.schemas.surveys import (
@@ -59,21 +55,9 @@ class SurveyById(ApiView):
         return surveys.read_survey(survey_id)
 
 
-def _keeps_no_idempotency_key(view: Callable) -> Callable:
-    """An Idempotency-Key record would keep the caller with a digest of the answers; as on
-    the anonymous channel none is kept here. A retry gets 409: the answer is already in."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        request.environ.pop("HTTP_IDEMPOTENCY_KEY", None)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 @blp.route("/surveys/<int:survey_id>/responses")
-class SurveyResponses(ApiView):
-    decorators = [unit_of_work, _keeps_no_idempotency_key]
+class SurveyResponses(UnlinkableView):
+    """An answer keeps no Idempotency-Key; a retry gets 409, the answer being in already."""
 
     @authenticated(blp, *sorted(REPORTING_ROLES))
     @documents_errors(blp, 400, 404, 409, 415)

@@ -22,12 +22,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from incidents.clock import utcnow
+from incidents.clock import this_hour
 from incidents.domain import AuditAction, MessageSender
 from incidents.errors import DomainError, NotFound
 from incidents.extensions import db
@@ -72,16 +71,11 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(_normalise(code).encode()).hexdigest()
 
 
-def coarse(moment: datetime) -> datetime:
-    """The hour a moment fell in: what is stored of the anonymous side's times."""
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
 def report(data: dict[str, Any]) -> tuple[Incident, str]:
     """File an anonymous report; returns the incident and its receipt code (shown once)."""
     data = {field: data[field] for field in ANONYMOUS_FIELDS if field in data}
     additional = reporting.check_new_report(data)
-    received = coarse(utcnow())
+    received = this_hour()
     incident = reporting.new_incident(data, additional, anonymous=True, reporter_id=None)
     incident.created_at = incident.updated_at = received
     db.session.flush()
@@ -110,7 +104,7 @@ def find(reference: str, code: str | None) -> Incident:
 
 
 def _audit(incident: Incident, action: AuditAction, detail: str) -> None:
-    audit.record(None, action, incident.id, detail=detail, at=coarse(utcnow()))
+    audit.record(None, action, incident.id, detail=detail, at=this_hour())
 
 
 def status(reference: str, code: str | None) -> dict[str, Any]:
@@ -133,7 +127,7 @@ def list_messages(reference: str, code: str | None) -> list[Message]:
 def post_message(reference: str, code: str | None, body: str) -> Message:
     incident = find(reference, code)
     message = messages.add(
-        incident, MessageSender.REPORTER, None, body, at=coarse(utcnow())
+        incident, MessageSender.REPORTER, None, body, at=this_hour()
     )
     _audit(incident, AuditAction.UPDATE, f"anonymous reporter: message {message.id} added")
     return message

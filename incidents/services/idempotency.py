@@ -12,7 +12,7 @@ import hashlib
 import json
 from datetime import timedelta
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from sqlalchemy import delete, select
 
 from incidents.auth import optional_user
@@ -36,12 +36,13 @@ def _key() -> str | None:
     return key
 
 
-# The anonymous channel keeps no key: the record would tie its answer to the caller.
-_NOT_KEPT_UNDER = "/api/v1/anonymous-reports"
+def keep_no_key() -> None:
+    """For this request no key is looked up or stored (api.base.UnlinkableView)."""
+    g.idempotency_not_kept = True
 
 
 def _caller() -> str | None:
-    if request.path.startswith(_NOT_KEPT_UNDER):
+    if g.get("idempotency_not_kept"):
         return None
     user = optional_user()
     return f"user:{user.id}" if user else None

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from flask import current_app
 from sqlalchemy import select
 
-from incidents.clock import utcnow
+from incidents.clock import this_hour, utcnow
 from incidents.domain import STATUS_LABELS, IncidentStatus, Role
 from incidents.extensions import db
 from incidents.models import Incident, OutboxMail, Unit, UnitLeader, User, UserRole
@@ -28,9 +28,7 @@ def _link(incident: Incident) -> str:
 def _queue(kind: str, incident: Incident, recipients: Iterable[User], subject: str, body: str):
     # An anonymous reporter's side keeps its times to the hour (services/anonymous.py); the
     # mail is still due at once, as the hour has begun.
-    at = utcnow()
-    if incident.anonymous:
-        at = at.replace(minute=0, second=0, microsecond=0)
+    at = this_hour() if incident.anonymous else utcnow()
     seen: set[str] = set()
     for user in recipients:
         if not user.active or user.email in seen:

@@ -12,7 +12,7 @@ the totals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from itertools import product
 from typing import Any
 
@@ -20,7 +20,6 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from incidents.clock import local_midnight
 from incidents.domain import (
     CATEGORY_LABELS,
     LOCATION_LABELS,
@@ -36,7 +35,13 @@ from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, User
 from incidents.services import audit
 from incidents.stats import disclosure
-from incidents.stats.periods import month_bucket, months_between, tertial_label, year_label
+from incidents.stats.periods import (
+    month_bucket,
+    months_between,
+    occurred_within,
+    tertial_label,
+    year_label,
+)
 from incidents.stats.scope import Headcounts, Selection, select_units
 
 DIMENSIONS = ("category", "unit", "month", "tertial", "year", "location", "perpetrator",
@@ -72,13 +77,6 @@ class StatsTable:
     values: list[str] = field(default_factory=lambda: ["count", "rate_per_100"])
 
 
-def _period_filter(start: date, end: date):
-    return (
-        Incident.occurred_at >= local_midnight(start),
-        Incident.occurred_at < local_midnight(end + timedelta(days=1)),
-    )
-
-
 def _grouped_counts(selection: Selection, params: dict[str, Any], keys: list[str]):
     start, end = params["from"], params["to"]
     month = month_bucket(Incident.occurred_at, start, end).label("month")
@@ -89,7 +87,7 @@ def _grouped_counts(selection: Selection, params: dict[str, Any], keys: list[str
         if key in keys:
             columns.append(getattr(Incident, key).label(key))
     query = select(*columns, func.count().label("count")).where(
-        *_period_filter(start, end), Incident.unit_id.in_(selection.all_unit_ids)
+        *occurred_within(start, end), Incident.unit_id.in_(selection.all_unit_ids)
     )
     if "category" in keys:
         query = query.join(IncidentForm, IncidentForm.incident_id == Incident.id)
@@ -104,7 +102,7 @@ def _totals(selection: Selection, params: dict[str, Any]) -> dict[str, int]:
     query = select(
         func.count().label("count"),
         func.coalesce(func.sum(case((Incident.anonymous, 1), else_=0)), 0).label("anonymous"),
-    ).where(*_period_filter(params["from"], params["to"]),
+    ).where(*occurred_within(params["from"], params["to"]),
             Incident.unit_id.in_(selection.all_unit_ids))
     if params.get("anonymous") is not None:
         query = query.where(Incident.anonymous.is_(params["anonymous"]))

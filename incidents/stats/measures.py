@@ -17,12 +17,8 @@ from sqlalchemy import Integer, case, cast, func, select
 from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, User
 from incidents.stats import disclosure
-from incidents.stats.incidents import (
-    _period_filter,
-    audit_unsuppressed,
-    require_hr_for_unsuppressed,
-)
-from incidents.stats.periods import month_bucket, tertial_label, year_label
+from incidents.stats.incidents import audit_unsuppressed, require_hr_for_unsuppressed
+from incidents.stats.periods import month_bucket, occurred_within, tertial_label, year_label
 from incidents.stats.scope import Selection, select_units
 
 KEYS = ("category", "unit", "month", "tertial", "year")
@@ -69,7 +65,7 @@ def base_query(selection: Selection, params: dict[str, Any], keys: list[str], me
     for target, on in joins:
         query = query.outerjoin(target, on)
     return query.where(
-        *_period_filter(params["from"], params["to"]),
+        *occurred_within(params["from"], params["to"]),
         Incident.unit_id.in_(selection.all_unit_ids),
     ).group_by(*columns)
 
@@ -170,3 +166,37 @@ def suppression_block(unsuppressed: bool, hidden_totals) -> dict[str, Any]:
         "applied": not unsuppressed,
         "suppressed_totals": hidden_totals,
     }
+
+
+def medians_of_days(query, selection: Selection, keys: list[str]) -> dict[tuple, float]:
+    """Per row of ``keys``, the median of whole days, from a query (base_query with a ``days``
+    column and a count ``n``) that counts a histogram in SQL: no row is loaded one by one."""
+    rows = db.session.execute(query).all()
+    if not rows:
+        return {}
+    columns = ["month", "leaf_unit_id", *(["category"] if "category" in keys else []),
+               "days", "n"]
+    frame = with_periods(pd.DataFrame(rows, columns=columns), selection)
+    if not keys:
+        return {(): histogram_median(frame["days"], frame["n"])}
+    histograms = frame.groupby([*keys, "days"], as_index=False)["n"].sum()
+    return {key: histogram_median(group["days"], group["n"])
+            for key, group in histograms.groupby(keys)}
+
+
+def histogram_median(values, counts) -> float:
+    """The median of values given with their counts: the middle one, or the mean of the two
+    middle ones."""
+    pairs = sorted(zip((int(v) for v in values), (int(c) for c in counts), strict=True))
+    total = sum(c for _, c in pairs)
+    lower_rank, upper_rank = (total - 1) // 2, total // 2
+    lower = upper = None
+    seen = 0
+    for value, count in pairs:
+        if lower is None and seen + count > lower_rank:
+            lower = value
+        if seen + count > upper_rank:
+            upper = value
+            break
+        seen += count
+    return (lower + upper) / 2

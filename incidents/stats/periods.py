@@ -9,7 +9,7 @@ SQLite (which has no time zones) and PostgreSQL alike.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import case, literal
 from sqlalchemy.sql.elements import ColumnElement
@@ -55,6 +55,16 @@ def month_bucket(column, start: date, end: date) -> ColumnElement[str]:
     months = months_between(start, end)
     whens = [(column < local_midnight(next_month(m)), literal(month_label(m))) for m in months]
     return case(*whens, else_=literal(month_label(months[-1])))
+
+
+def occurred_within(start: date, end: date):
+    """Incidents that occurred on the local days from start to end, both inclusive."""
+    from incidents.models import Incident
+
+    return (
+        Incident.occurred_at >= local_midnight(start),
+        Incident.occurred_at < local_midnight(end + timedelta(days=1)),
+    )
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(T[1-3]|\d{2}))?$")

@@ -123,41 +123,9 @@ def police_table(user: User, params: dict[str, Any]) -> StatsTable:
 
 
 def _median_days(selection, params, keys) -> dict[tuple, float]:
-    """Medians from a histogram of whole days per group, counted in SQL (never the rows)."""
     days = _days_to_filing().label("days")
     query = measures.base_query(
         selection, params, keys, [days, measures.counted(Incident.id.is_not(None), "n")],
         joins=[(PoliceReport, PoliceReport.incident_id == Incident.id)],
     ).where(PoliceReport.filed_at.is_not(None)).group_by(days)
-    rows = db.session.execute(query).all()
-    if not rows:
-        return {}
-    columns = ["month", "leaf_unit_id", *(["category"] if "category" in keys else []),
-               "days", "n"]
-    frame = measures.with_periods(pd.DataFrame(rows, columns=columns), selection)
-    histograms = frame.groupby([*keys, "days"], as_index=False)["n"].sum() if keys else (
-        frame.groupby("days", as_index=False)["n"].sum())
-    if not keys:
-        return {(): histogram_median(histograms["days"], histograms["n"])}
-    return {
-        key: histogram_median(group["days"], group["n"])
-        for key, group in histograms.groupby(keys)
-    }
-
-
-def histogram_median(values, counts) -> float:
-    """The median of values given with their counts: the middle one, or the mean of the two
-    middle ones."""
-    pairs = sorted(zip((int(v) for v in values), (int(c) for c in counts), strict=True))
-    total = sum(c for _, c in pairs)
-    lower_rank, upper_rank = (total - 1) // 2, total // 2
-    lower = upper = None
-    seen = 0
-    for value, count in pairs:
-        if lower is None and seen + count > lower_rank:
-            lower = value
-        if seen + count > upper_rank:
-            upper = value
-            break
-        seen += count
-    return (lower + upper) / 2
+    return measures.medians_of_days(query, selection, keys)

@@ -36,7 +36,6 @@ from incidents.models import (
 )
 from incidents.stats import measures
 from incidents.stats.incidents import StatsTable
-from incidents.stats.police import histogram_median
 
 KEYS = ("unit", "month", "tertial", "year")
 TYPES = [t.value for t in SupportType]
@@ -188,13 +187,4 @@ def _median_days_to_first_support(selection, params, keys) -> dict[tuple, float]
         selection, params, keys, [days, measures.counted(Incident.id.is_not(None), "n")],
     ).join(first, first.c.incident_id == Incident.id).where(
         Incident.anonymous.is_(False)).group_by(days)
-    rows = db.session.execute(query).all()
-    if not rows:
-        return {}
-    frame = measures.with_periods(
-        pd.DataFrame(rows, columns=["month", "leaf_unit_id", "days", "n"]), selection)
-    if not keys:
-        return {(): histogram_median(frame["days"], frame["n"])}
-    histograms = frame.groupby([*keys, "days"], as_index=False)["n"].sum()
-    return {key: histogram_median(group["days"], group["n"])
-            for key, group in histograms.groupby(keys)}
+    return measures.medians_of_days(query, selection, keys)
