@@ -203,22 +203,3 @@ def test_a_manager_sees_charts_of_the_units_they_lead(client, make, cases, url):
     assert "unit_id" in response.get_json()["errors"]
 
 
-@CHARTS
-@pytest.mark.parametrize("who", ["employee_a1", "admin"])
-def test_employees_and_admins_get_no_charts(client, make, org, url, who):
-    response = client.get(url, headers=make.headers(getattr(org, who)))
-    assert response.status_code == 403
-    assert response.mimetype == "application/problem+json"
-
-
-@CHARTS
-def test_no_token_is_401(client, org, url):
-    assert client.get(url).status_code == 401
-
-
-@CHARTS
-def test_an_unknown_unit_is_404(client, make, org, db_session, url):
-    unknown = db_session.scalar(sa.text("SELECT max(id) FROM units")) + 1000
-    response = client.get(url, query_string={"unit_id": unknown}, headers=make.headers(org.hr))
-    assert response.status_code == 404
-    assert "unit_id" in response.get_json()["errors"]

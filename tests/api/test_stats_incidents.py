@@ -561,23 +561,6 @@ def test_a_manager_sees_the_units_they_lead(client, make, spread, no_suppression
         assert "unit_id" in response.get_json()["errors"]
 
 
-@pytest.mark.parametrize("who", ["employee_a1", "admin"])
-def test_employees_and_admins_see_no_statistics(client, make, org, who):
-    response = client.get(URL, headers=make.headers(getattr(org, who)))
-    assert response.status_code == 403
-
-
-def test_no_token_is_401(client, org):
-    assert client.get(URL).status_code == 401
-
-
-def test_an_unknown_unit_is_404(client, make, org, db_session):
-    unknown = db_session.scalar(sa.text("SELECT max(id) FROM units")) + 1000
-    response = client.get(URL, query_string={"unit_id": unknown}, headers=make.headers(org.hr))
-    assert response.status_code == 404
-    assert "unit_id" in response.get_json()["errors"]
-
-
 # ---------------------------------------------------------------------------------------------
 # 8. Formats.
 

@@ -1017,27 +1017,6 @@ def test_a_manager_may_not_ask_for_unsuppressed_figures(client, make, spread, ur
                 if (e.detail or "").startswith("unsuppressed statistics")]
 
 
-@ENDPOINTS
-@pytest.mark.parametrize("who", ["employee_a1", "admin"])
-def test_employees_and_admins_see_no_statistics(client, make, org, url, who):
-    response = client.get(url, headers=make.headers(getattr(org, who)))
-    assert response.status_code == 403
-    assert response.mimetype == "application/problem+json"
-
-
-@ENDPOINTS
-def test_no_token_is_401(client, org, url):
-    assert client.get(url).status_code == 401
-
-
-@ENDPOINTS
-def test_an_unknown_unit_is_404(client, make, org, db_session, url):
-    unknown = db_session.scalar(sa.text("SELECT max(id) FROM units")) + 1000
-    response = client.get(url, query_string={"unit_id": unknown}, headers=make.headers(org.hr))
-    assert response.status_code == 404
-    assert "unit_id" in response.get_json()["errors"]
-
-
 @pytest.mark.parametrize(("url", "params", "name"), [
     (POLICE, {"group_by": "location"}, "group_by"),
     (POLICE, {"group_by": "category,perpetrator"}, "group_by"),
