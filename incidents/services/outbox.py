@@ -111,6 +111,7 @@ def _connect() -> smtplib.SMTP:
     config = current_app.config
     host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
     timeout = config["MAIL_TIMEOUT_SECONDS"]
+    connection = None
     try:
         if config["MAIL_USE_SSL"]:
             connection = smtplib.SMTP_SSL(
@@ -123,6 +124,8 @@ def _connect() -> smtplib.SMTP:
         if config["MAIL_USERNAME"]:
             connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
     except OSError as exc:
+        if connection is not None:
+            connection.close()  # e.g. a refused login: do not leave the socket open
         raise _Transient(f"cannot reach the mail server {host}:{port}: {_describe(exc)}") from exc
     return connection
 

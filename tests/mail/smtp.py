@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import Message
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -45,17 +46,33 @@ class Collector:
 class SmtpServer:
     """Down until started; start() and stop() may be called again and again on one port."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, login: tuple[str, str] | None = None):
         self.port = port or free_port()
         self.handler = Collector()
+        self.login = login  # when set, the server requires AUTH with this user and password
+        self.logins: list[str] = []
         self._controller: Controller | None = None
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        if isinstance(auth_data, LoginPassword):
+            user, password = auth_data.login.decode(), auth_data.password.decode()
+            if (user, password) == self.login:
+                self.logins.append(user)
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
 
     @property
     def messages(self) -> list[Message]:
         return self.handler.messages
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        auth = {}
+        if self.login:
+            # Plain-text AUTH on localhost only, for the test; production uses TLS.
+            auth = {"authenticator": self._authenticate, "auth_required": True,
+                    "auth_require_tls": False}
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                      **auth)
         self._controller.start()
         return self
 

@@ -8,6 +8,7 @@ import socket
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from incidents.clock import utcnow
@@ -225,3 +226,26 @@ def test_a_request_never_talks_to_the_mail_server(app, client, make, org, monkey
     assert listener.connections == 0
     kinds = sorted(make.session.scalars(select(OutboxMail.kind)).all())
     assert kinds == ["new_incident", "status_changed"]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_the_sender_logs_in_when_a_username_is_set(app, db_session, monkeypatch):
+    from tests.mail.smtp import SmtpServer
+
+    server = SmtpServer(login=("outbox", "s3cret")).start()
+    try:
+        for name, value in (("MAIL_SERVER", "127.0.0.1"), ("MAIL_PORT", server.port),
+                            ("MAIL_USERNAME", "outbox"), ("MAIL_PASSWORD", "wrong")):
+            monkeypatch.setitem(app.config, name, value)
+        [mail] = _queue(db_session)
+        # A refused login is the server's configuration, not the mail's fault: retried.
+        report = outbox.deliver(utcnow())
+        assert report.deferred == 1 and server.messages == []
+        assert "535" in _reload(db_session, mail).last_error
+        assert "wrong" not in _reload(db_session, mail).last_error  # the password is not kept
+
+        monkeypatch.setitem(app.config, "MAIL_PASSWORD", "s3cret")
+        assert outbox.deliver(utcnow() + timedelta(minutes=2)).sent == 1
+        assert server.logins == ["outbox"] and len(server.messages) == 1
+    finally:
+        server.stop()

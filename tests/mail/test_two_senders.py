@@ -11,10 +11,8 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from incidents.clock import utcnow
@@ -24,27 +22,6 @@ from tests.mail.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 MAILS = 40
-
-
-@pytest.fixture
-def own_database(request, database_url, tmp_path):
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'senders.db'}"
-        return
-    name = f"incidents_senders_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        sa.engine.make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(database_url).set(database=name).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _environment(database_url: str, smtp: SmtpServer, tmp_path: Path) -> dict[str, str]:
