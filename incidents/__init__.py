@@ -40,12 +40,18 @@ def register_extensions(app: Flask) -> None:
     extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())
     extensions.api.init_app(app)
     extensions.limiter.init_app(app)
+    register_proxy_fix(app)
+    with app.app_context():
+        _configure_engine(extensions.db.engine)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind PROXY_FIX_X_FOR proxies, the client's address is the one they forwarded, so
+    rate limits count per client rather than per proxy."""
     if app.config.get("PROXY_FIX_X_FOR"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
-    with app.app_context():
-        _configure_engine(extensions.db.engine)
 
 
 def _migrations_dir() -> str:

@@ -9,6 +9,7 @@ fails the run; elsewhere the PostgreSQL run is skipped with the reason.
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -172,3 +173,27 @@ def org(make):
     from tests.factories import build_org
 
     return build_org(make)
+
+
+@pytest.fixture
+def own_database(database_url, tmp_path):
+    """A database of the test's own, empty, for code that must commit for real or run in other
+    processes (the savepoint of every other test would hide its rows): a SQLite file, or a new
+    PostgreSQL database on the test server, dropped afterwards."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'own.db'}"
+        return
+    name = f"incidents_own_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        sa.engine.make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(database_url).set(database=name).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -528,3 +528,37 @@ def test_the_column_scan_covers_every_table_with_text(db_session):
     }
     assert expected and expected <= scanned
     assert ("anonymous_receipts", "code_hash") in scanned
+
+
+def test_an_unacknowledged_anonymous_report_is_on_the_handlers_overdue_list(
+    client, make, org, db_session
+):
+    """Nobody is the exposed employee of an anonymous report, so no handler is left out of it
+    (the 'never your own case' rule must not turn its NULL into 'nobody's case')."""
+    with freeze_time("2026-03-10 09:00:00+00:00"):
+        body = _report(client, org, occurred_at="2026-03-10T08:00:00+00:00")
+    incident_id = _incident(db_session, body["reference"]).id
+    with freeze_time("2026-03-11 10:00:00+00:00"):  # 25 hours later
+        for handler in (org.manager_a, org.hr):
+            overdue = client.get("/api/v1/follow-up/overdue", headers=make.headers(handler))
+            assert overdue.status_code == 200, overdue.get_json()
+            items = {(i["kind"], i["incident_id"]) for i in overdue.get_json()["items"]}
+            assert ("acknowledgement", incident_id) in items
+
+
+def test_behind_a_proxy_each_forwarded_client_has_its_own_budget(app, client, monkeypatch):
+    from incidents import register_proxy_fix
+
+    monkeypatch.setitem(app.config, "ANONYMOUS_READ_RATE_LIMIT", "1 per hour")
+    url = f"{ANON}/OP-2026-999999"
+
+    def read(address):
+        return client.get(url, headers={"X-Forwarded-For": address}).status_code
+
+    # Without PROXY_FIX_X_FOR the forwarded address is not trusted: one budget for all.
+    assert (read("10.0.0.1"), read("10.0.0.2")) == (401, 429)
+    limiter.reset()
+    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app)
+    monkeypatch.setitem(app.config, "PROXY_FIX_X_FOR", 1)
+    register_proxy_fix(app)
+    assert (read("10.0.0.1"), read("10.0.0.2"), read("10.0.0.1")) == (401, 401, 429)
