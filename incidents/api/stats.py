@@ -12,6 +12,7 @@ from incidents.schemas.stats import (
     ChartQuerySchema,
     IncidentStatsQuerySchema,
     PoliceStatsQuerySchema,
+    StatsTableSchema,
     SupportStatsQuerySchema,
 )
 from incidents.stats import charts, export
@@ -21,16 +22,20 @@ from incidents.stats.support import support_table
 
 blp = Blueprint("stats", __name__, description="Statistics (disclosure-controlled)")
 
-FORMATS = {
-    "200": {
-        "description": "JSON by default; format=csv or format=xlsx for a file",
-        "content": {
-            "application/json": {},
-            "text/csv": {},
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
-        },
+def formats(schema: str) -> dict:
+    """The 200 answer in its three formats, for the OpenAPI description."""
+    return {
+        "200": {
+            "description": "JSON by default; format=csv or format=xlsx for a file",
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
     }
-}
 
 
 def respond(table, args):
@@ -46,7 +51,8 @@ class IncidentStats(ApiView):
     @authenticated(blp, Role.HR, Role.MANAGER)
     @documents_errors(blp, 403, 404, 422)
     @blp.arguments(IncidentStatsQuerySchema, location="query")
-    @blp.doc(responses=FORMATS)
+    @blp.response(200, StatsTableSchema)
+    @blp.doc(responses=formats("StatsTable"))
     def get(self, args):
         """Incidents by form, unit, month, tertial, year, location, perpetrator, anonymous
 
@@ -60,7 +66,8 @@ class PoliceStats(ApiView):
     @authenticated(blp, Role.HR, Role.MANAGER)
     @documents_errors(blp, 403, 404, 422)
     @blp.arguments(PoliceStatsQuerySchema, location="query")
-    @blp.doc(responses=FORMATS)
+    @blp.response(200, StatsTableSchema)
+    @blp.doc(responses=formats("StatsTable"))
     def get(self, args):
         """Police reports per form and unit: flagged, decided, reported, filed, outcomes
 
@@ -87,7 +94,8 @@ class SupportStats(ApiView):
     @authenticated(blp, Role.HR, Role.MANAGER)
     @documents_errors(blp, 403, 404, 422)
     @blp.arguments(SupportStatsQuerySchema, location="query")
-    @blp.doc(responses=FORMATS)
+    @blp.response(200, StatsTableSchema)
+    @blp.doc(responses=formats("StatsTable"))
     def get(self, args):
         """Support offered, accepted and delivered (also per type), evaluations, timeliness"""
         return respond(support_table(auth.current_user(), args), args)

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from incidents import auth
 from incidents.api.base import ApiView, UnlinkableView, authenticated, documents_errors
-from incidents.api.stats import FORMATS
+from incidents.api.stats import formats
 from incidents.domain import REPORTING_ROLES, Role
 from incidents.schemas.surveys import (
     DarkFigureQuerySchema,
@@ -96,7 +96,7 @@ class DarkFigure(ApiView):
     @documents_errors(blp, 404)
     @blp.arguments(DarkFigureQuerySchema, location="query")
     @blp.response(200, DarkFigureSchema)
-    @blp.doc(responses=FORMATS)
+    @blp.doc(responses=formats("DarkFigure"))
     def get(self, args):
         """The dark figure three ways — survey reporting rate, two registers (Chapman) and
         police — for a unit tree and period or a survey (hr; managers for the units they

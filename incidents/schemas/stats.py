@@ -88,3 +88,16 @@ class SupportStatsQuerySchema(StatsQuerySchema):
         load_default=list,
         metadata={"description": "Comma-separated: unit, month, tertial, year"},
     )
+
+
+class StatsTableSchema(ma.Schema):
+    """A statistics table as JSON (format=json); docs/statistics.md describes each column."""
+
+    filters = ma.fields.Dict(metadata={"description": "The period, units and keys applied"})
+    rows = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "One per combination of the keys: the keys, their labels, the counted "
+        "values, and suppressed (true/false, or the list of hidden columns)"})
+    totals = ma.fields.Dict()
+    suppression = ma.fields.Dict(metadata={
+        "description": "threshold, applied, suppressed_totals"})
+    notes = ma.fields.List(ma.fields.String())
