@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from incidents.clock import local_midnight, to_local, utcnow
+from incidents.clock import to_local, utcnow
 from incidents.domain import (
     CATEGORY_LABELS,
     DECISION_REQUIRED_FLAGS,
@@ -54,7 +54,9 @@ from incidents.stats.estimators import (
     proportion,
     survey_dark_figure,
 )
-from incidents.stats.scope import select_units
+from incidents.stats.incidents import require_hr_for_unsuppressed
+from incidents.stats.periods import occurred_within
+from incidents.stats.scope import UnitTree, select_units
 
 MAX_YEARS = 10
 """The longest period asked about, as in the other statistics."""
@@ -140,8 +142,7 @@ class Selection:
     def incident_filter(self) -> ColumnElement[bool]:
         return and_(
             Incident.unit_id.in_(subtree_ids_query(self.unit_ids)),
-            Incident.occurred_at >= local_midnight(self.first_day),
-            Incident.occurred_at < local_midnight(self.last_day + timedelta(days=1)),
+            *occurred_within(self.first_day, self.last_day),
         )
 
 
@@ -175,17 +176,13 @@ def _selection(user: User, args: dict[str, Any], survey: Survey | None) -> Selec
 
 
 def _within_scope(user: User, unit_ids: list[int]) -> bool:
-    """hr: everything; a manager: the units they lead and every unit below them."""
+    """hr: everything; a manager: the units they lead and every unit below them (the rule of
+    incidents.stats.scope)."""
     if user.has_role(Role.HR):
         return True
-    if not user.leads_unit_ids:
-        return False
-    inside = db.session.scalar(
-        select(func.count())
-        .select_from(Unit)
-        .where(Unit.id.in_(unit_ids), Unit.id.in_(subtree_ids_query(user.leads_unit_ids)))
-    )
-    return inside == len(set(unit_ids))
+    led = set(user.leads_unit_ids) if user.has_role(Role.MANAGER) else set()
+    tree = UnitTree.load()
+    return bool(led) and all(tree.is_within(unit_id, led) for unit_id in unit_ids)
 
 
 def _surveys_covering(unit_id: int):
@@ -494,10 +491,7 @@ def dark_figure(user: User, args: dict[str, Any]) -> dict[str, Any]:
     manager: the units they lead and below). Small counts are suppressed unless hr asks for
     ``unsuppressed``, which is audited."""
     unsuppressed = args.get("unsuppressed", False)
-    if unsuppressed and not user.has_role(Role.HR):
-        raise Forbidden(
-            "Only hr may ask for unsuppressed figures.", errors={"unsuppressed": ["hr only"]}
-        )
+    require_hr_for_unsuppressed(user, args)
     survey, survey_note = _chosen_survey(user, args)
     selection = _selection(user, args, survey)
     if survey is None:
