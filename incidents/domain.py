@@ -435,3 +435,27 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class SummaryKind(StrEnum):
+    """Summaries the scheduler produces (DESIGN.md §2): statistics per tertial (T1 Jan–Apr, T2
+    May–Aug, T3 Sep–Dec) and per month, per organisation and per förvaltning; and a workshop's
+    ratings once its rating window has closed."""
+
+    TERTIAL = "tertial"
+    MONTHLY = "monthly"
+    WORKSHOP = "workshop"
+
+
+SUMMARY_KIND_LABELS: dict[SummaryKind, Label] = {
+    SummaryKind.TERTIAL: Label("Tertialsammanställning", "Tertial summary"),
+    SummaryKind.MONTHLY: Label("Månadssammanställning", "Monthly summary"),
+    SummaryKind.WORKSHOP: Label("Sammanställning av workshop", "Workshop summary"),
+}
+
+
+class SummaryOrigin(StrEnum):
+    """Who made a summary: the scheduler on its timetable, or hr on demand."""
+
+    SCHEDULE = "schedule"
+    REQUEST = "request"

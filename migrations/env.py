@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from incidents.models import include_object
+
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -30,6 +32,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         compare_type=True,
+        include_object=include_object,
         render_as_batch=True,
     )
     with context.begin_transaction():
@@ -43,6 +46,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             process_revision_directives=_skip_empty,
             compare_type=True,
+            include_object=include_object,
             render_as_batch=True,
         )
         with context.begin_transaction():

@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from incidents.extensions import db
-from incidents.models import Incident, Unit
+from incidents.models import Incident, Unit, include_object
 from tests.conftest import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_models_and_migrations_agree(db_session):
     context = MigrationContext.configure(
-        db_session.connection(), opts={"compare_type": True, "render_as_batch": True}
+        db_session.connection(),
+        opts={"compare_type": True, "render_as_batch": True, "include_object": include_object},
     )
     assert compare_metadata(context, db.metadata) == []
 

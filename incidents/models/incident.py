@@ -49,10 +49,11 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
         one_of("channel", Channel),
         one_of("targeted_matter", TargetedMatter),
         one_of("police_flag", PoliceFlag),
-        # An anonymous report has no reporter and names nobody it was made for.
+        # An anonymous report has no reporter and names nobody it was made for; a named one
+        # loses its reporter only when the retention job anonymises it.
         CheckConstraint(
             "(anonymous AND reporter_id IS NULL AND on_behalf_of_id IS NULL) "
-            "OR (NOT anonymous AND reporter_id IS NOT NULL)",
+            "OR (NOT anonymous AND (reporter_id IS NOT NULL OR anonymised_at IS NOT NULL))",
             name="anonymous_has_no_reporter",
         ),
         # The keyset order of incident lists.
@@ -85,6 +86,9 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the retention job removed the free text and the links to people
+    # (services/retention.py); what statistics need is kept.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Null only for an anonymous report: nothing stored with it points back to the reporter.
     anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -1,0 +1,103 @@
+"""Summaries produced on a schedule or on demand, the manager reminder digests, and the lease
+that lets only one scheduler process run the jobs.
+
+Every one of these is idempotent by a unique key, so a job that runs twice (two scheduler
+processes, a catch-up after a crash) writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from incidents.clock import utcnow
+from incidents.domain import SummaryKind, SummaryOrigin
+from incidents.extensions import db
+from incidents.models.base import UTCDateTime
+from incidents.models.incident import one_of
+
+
+class Summary(db.Model):
+    """One summary per kind, period and scope (``unit:<id>`` for an organisation or a
+    förvaltning, ``workshop:<id>`` for a workshop). The tables are kept as they were when it
+    was made: a summary is a document of its time, not a live view."""
+
+    __tablename__ = "summaries"
+    __table_args__ = (
+        UniqueConstraint("kind", "period", "scope"),
+        one_of("kind", SummaryKind),
+        one_of("origin", SummaryOrigin),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    period: Mapped[str] = mapped_column(String(20), nullable=False)
+    scope: Mapped[str] = mapped_column(String(40), nullable=False)
+    # The unit an organisation or förvaltning summary covers (with its sub-units).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # The name of the unit or workshop when the summary was made.
+    scope_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    period_start: Mapped[date] = mapped_column(Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(Date, nullable=False)
+    origin: Mapped[str] = mapped_column(String(10), nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=False, default=utcnow, index=True
+    )
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+    files: Mapped[list[SummaryFile]] = relationship(
+        cascade="all, delete-orphan", order_by="SummaryFile.name", lazy="selectin"
+    )
+
+
+class SummaryFile(db.Model):
+    """A file of a summary: a CSV per table, the workbook, a chart."""
+
+    __tablename__ = "summary_files"
+    __table_args__ = (UniqueConstraint("summary_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summary_id: Mapped[int] = mapped_column(ForeignKey("summaries.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    media_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, deferred=True)
+
+
+class ReminderDigest(db.Model):
+    """The daily digest of overdue items mailed to one manager: once per manager and day (in
+    the organisation's time zone), however often the job runs."""
+
+    __tablename__ = "reminder_digests"
+    __table_args__ = (UniqueConstraint("manager_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    items: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class SchedulerLease(db.Model):
+    """The one scheduler process allowed to run jobs holds this lease and renews it; another
+    process waits until it runs out (DESIGN.md §3: one active scheduler elected through the
+    database)."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100), nullable=False)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
