@@ -108,6 +108,7 @@ SHEET_NAMES = {
     "incidents": Label("Händelser", "Incidents"),
     "police": Label("Polisanmälan", "Police reports"),
     "support": Label("Stöd", "Support"),
+    "dark_figure": Label("Mörkertal", "Dark figure"),
     "about": Label("Om", "About"),
 }
 
@@ -218,22 +219,35 @@ def _filename(table: StatsTable, extension: str) -> str:
     return f"{table.name}_{table.filters['from']}_{table.filters['to']}.{extension}"
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    # A byte-order mark, so spreadsheet programs read å, ä and ö right.
+    return "\ufeff" + frame.to_csv(index=False)
+
+
 def csv_response(table: StatsTable, lang: str) -> Response:
-    text = people_frame(table, lang).to_csv(index=False)
     return Response(
-        "\ufeff" + text,  # a byte-order mark, so spreadsheet programs read å, ä and ö right
+        csv_text(people_frame(table, lang)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{_filename(table, "csv")}"'},
     )
 
 
-def xlsx_bytes(tables: list[StatsTable], lang: str) -> bytes:
+def xlsx_bytes(tables: list[StatsTable], lang: str, dark_figure: dict | None = None) -> bytes:
+    """One sheet per table, the dark figure's estimates if given, and an "About" sheet."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for table in tables:
             name = getattr(SHEET_NAMES.get(table.name, Label(table.name, table.name)), lang)
             people_frame(table, lang).to_excel(writer, sheet_name=name[:31], index=False)
-        _about(tables[0], lang).to_excel(
+        if dark_figure is not None:
+            dark_figure_frame(dark_figure, lang).to_excel(
+                writer, sheet_name=getattr(SHEET_NAMES["dark_figure"], lang), index=False
+            )
+        about = _about(tables[0], lang) if tables else _dark_figure_about(dark_figure or {})
+        about.to_excel(
             writer, sheet_name=getattr(SHEET_NAMES["about"], lang), index=False, header=False
         )
     return buffer.getvalue()
@@ -242,7 +256,7 @@ def xlsx_bytes(tables: list[StatsTable], lang: str) -> bytes:
 def xlsx_response(table: StatsTable, lang: str) -> Response:
     return Response(
         xlsx_bytes([table], lang),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{_filename(table, "xlsx")}"'},
     )
 
@@ -307,26 +321,23 @@ def dark_figure_frame(body: dict, lang: str) -> pd.DataFrame:
     return frame.rename(columns={k: getattr(v, lang) for k, v in ESTIMATE_HEADERS.items()})
 
 
-def dark_figure_response(body: dict, fmt: str, lang: str) -> Response:
-    frame = dark_figure_frame(body, lang)
-    filters = body.get("filters", {})
-    stem = f"dark-figure_{filters.get('from', '')}_{filters.get('to', '')}"
-    if fmt == "csv":
-        return Response("\ufeff" + frame.to_csv(index=False), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
-    buffer = io.BytesIO()
-    about = [(k, str(v)) for k, v in filters.items()]
+def _dark_figure_about(body: dict) -> pd.DataFrame:
+    about = [(k, str(v)) for k, v in body.get("filters", {}).items()]
     for estimate in ("survey", "two_registers", "police"):
         block = body.get(estimate) or {}
         about += [(f"{estimate}.note", block["note"])] if block.get("note") else []
         about += [(f"{estimate}.assumption", a) for a in block.get("assumptions") or []]
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name=getattr(Label("Mörkertal", "Dark figure"), lang),
-                       index=False)
-        pd.DataFrame(about, columns=["", ""]).to_excel(
-            writer, sheet_name=getattr(SHEET_NAMES["about"], lang), index=False, header=False)
+    return pd.DataFrame(about, columns=["", ""])
+
+
+def dark_figure_response(body: dict, fmt: str, lang: str) -> Response:
+    filters = body.get("filters", {})
+    stem = f"dark-figure_{filters.get('from', '')}_{filters.get('to', '')}"
+    if fmt == "csv":
+        return Response(csv_text(dark_figure_frame(body, lang)), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
     return Response(
-        buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        xlsx_bytes([], lang, dark_figure=body),
+        mimetype=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
     )
