@@ -43,6 +43,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _optional_int(
+    env: Mapping[str, str], name: str, minimum: int, maximum: int
+) -> int | None:
+    """A whole number that may be left unset (None), e.g. a period only the organisation can
+    decide on."""
+    if (env.get(name) or "").strip() == "":
+        return None
+    value = _int(env, name, 0, minimum=minimum)
+    if value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
+    return value
+
+
 def _offsets(raw: str) -> list[str]:
     """Check-in offsets after the incident, e.g. "1d,1w,1m,3m" (days, weeks, calendar months)."""
     parts = [part.strip() for part in raw.split(",") if part.strip()]
@@ -208,6 +221,16 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # exposure surveys ask about this many months by default (BRÅ used 18).
         "STATS_SUPPRESSION_THRESHOLD": _int(env, "STATS_SUPPRESSION_THRESHOLD", 5, minimum=1),
         "SURVEY_REFERENCE_MONTHS": _int(env, "SURVEY_REFERENCE_MONTHS", 18, minimum=1),
+        # Retention (gallring): closed incidents are anonymised this many days after closing
+        # (services/retention.py). The period comes from the organisation's own
+        # information-management plan, so there is no default: unset, nothing is anonymised.
+        # At most about a hundred years: further is a typo, and would overflow date arithmetic.
+        "RETENTION_AFTER_CLOSE_DAYS": _optional_int(
+            env, "RETENTION_AFTER_CLOSE_DAYS", minimum=1, maximum=36_500
+        ),
+        # The scheduler (python -m scheduler): the process holding the lease renews it every
+        # third of this; a standby takes over when it has gone unrenewed this long.
+        "SCHEDULER_LEASE_SECONDS": _int(env, "SCHEDULER_LEASE_SECONDS", 60, minimum=15),
         # Notifications (issue: keeping the reporter informed).
         **_mail(env, production),
         # Links in mails point here.

@@ -91,6 +91,10 @@ def test_no_endpoint_changes_the_trail(client, make, org):
 @pytest.mark.parametrize("statement", [
     "UPDATE audit_entries SET outcome = 'ok'",
     "DELETE FROM audit_entries",
+    # Unlinking the actor (retention) is allowed only on its own and only towards NULL.
+    "UPDATE audit_entries SET actor_id = NULL, detail = 'rewritten'",
+    "UPDATE audit_entries SET actor_id = NULL, action = 'read'",
+    "UPDATE audit_entries SET actor_id = actor_id + 1000",
 ])
 def test_the_database_refuses_to_change_audit_entries(make, org, db_session, statement):
     make.incident(org.employee_a1, org.a1)
@@ -99,3 +103,19 @@ def test_the_database_refuses_to_change_audit_entries(make, org, db_session, sta
             db_session.execute(sa.text(statement))
     assert "append-only" in str(excinfo.value)
     assert len(_trail(db_session)) == 1
+
+
+def test_the_one_change_allowed_is_removing_the_actor(make, org, db_session):
+    """Retention (services/retention.py) drops who did what from an anonymised incident's
+    trail; the database lets that through and nothing else (migration b6f1c0d2e8a4)."""
+    make.incident(org.employee_a1, org.a1)
+    before = db_session.execute(sa.text("SELECT id, at, action, outcome, incident_id, detail "
+                                        "FROM audit_entries")).all()
+    db_session.execute(sa.text("UPDATE audit_entries SET actor_id = NULL"))
+    after = db_session.execute(sa.text("SELECT id, at, action, outcome, incident_id, detail, "
+                                       "actor_id FROM audit_entries")).all()
+    assert [tuple(row[:-1]) for row in after] == [tuple(row) for row in before]
+    assert {row[-1] for row in after} == {None}
+    with pytest.raises(sa.exc.DatabaseError):  # and back is a change like any other
+        with db_session.begin_nested():
+            db_session.execute(sa.text(f"UPDATE audit_entries SET actor_id = {org.hr.id}"))

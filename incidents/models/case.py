@@ -142,7 +142,8 @@ class SupportEvaluation(TimestampMixin, VersionedMixin, db.Model):
     relevant: Mapped[str] = mapped_column(String(10), nullable=False)
     felt_supported_by_employer: Mapped[int] = mapped_column(Integer, nullable=False)
     comment: Mapped[str | None] = mapped_column(Text)
-    evaluated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    # The exposed employee's own; removed by retention (services/retention.py).
+    evaluated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class PoliceReport(TimestampMixin, VersionedMixin, db.Model):

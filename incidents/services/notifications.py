@@ -21,8 +21,13 @@ from incidents.extensions import db
 from incidents.models import Incident, OutboxMail, Unit, UnitLeader, User, UserRole
 
 
+def incident_url(incident_id: int) -> str:
+    """The link a mail gives to an incident (services/reminders.py lists several)."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/api/v1/incidents/{incident_id}"
+
+
 def _link(incident: Incident) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/api/v1/incidents/{incident.id}"
+    return incident_url(incident.id)
 
 
 def _queue(kind: str, incident: Incident, recipients: Iterable[User], subject: str, body: str):

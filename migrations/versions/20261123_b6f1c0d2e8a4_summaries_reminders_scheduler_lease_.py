@@ -1,5 +1,11 @@
 """summaries, reminders, scheduler lease, retention
 
+Retention (services/retention.py) removes the links between an anonymised incident and the people
+in it. Two of them the older schema made unremovable: the exposed employee who evaluated the
+support (``support_evaluations.evaluated_by_id``, now nullable) and the actor of the audit entries
+about the incident. The audit trail stays append-only, with one exception: an UPDATE that only
+sets ``actor_id`` from a value to NULL, nothing else.
+
 Revision ID: b6f1c0d2e8a4
 Revises: 74da39db0a57
 Create Date: 2026-11-23 20:16:51.491521
@@ -7,6 +13,14 @@ Create Date: 2026-11-23 20:16:51.491521
 """
 import sqlalchemy as sa
 from alembic import op
+
+AUDIT_GUARD_MESSAGE = 'audit_entries is append-only'
+# Every column but actor_id unchanged, and actor_id going from a value to NULL.
+UNLINK_ONLY = (
+    'OLD.actor_id IS NOT NULL AND NEW.actor_id IS NULL AND NEW.id = OLD.id '
+    'AND NEW.at = OLD.at AND NEW.action = OLD.action AND NEW.outcome = OLD.outcome '
+    'AND {same}(NEW.incident_id, OLD.incident_id) AND {same}(NEW.detail, OLD.detail)'
+)
 
 # revision identifiers, used by Alembic.
 revision = 'b6f1c0d2e8a4'
@@ -79,6 +93,10 @@ def upgrade():
     with op.batch_alter_table('apscheduler_jobs', schema=None) as batch_op:
         batch_op.create_index('ix_apscheduler_jobs_next_run_time', ['next_run_time'], unique=False)
 
+    with op.batch_alter_table('support_evaluations', schema=None) as batch_op:
+        batch_op.alter_column('evaluated_by_id', existing_type=sa.INTEGER(), nullable=True)
+    _audit_guard(allow_unlinking=True)
+
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('anonymised_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_constraint(op.f('ck_incidents_anonymous_has_no_reporter'), type_='check')
@@ -108,6 +126,10 @@ def downgrade():
         )
         batch_op.drop_column('anonymised_at')
 
+    _audit_guard(allow_unlinking=False)
+    with op.batch_alter_table('support_evaluations', schema=None) as batch_op:
+        batch_op.alter_column('evaluated_by_id', existing_type=sa.INTEGER(), nullable=False)
+
     with op.batch_alter_table('apscheduler_jobs', schema=None) as batch_op:
         batch_op.drop_index('ix_apscheduler_jobs_next_run_time')
     op.drop_table('apscheduler_jobs')
@@ -120,3 +142,37 @@ def downgrade():
     op.drop_table('summaries')
     op.drop_table('reminder_digests')
     op.drop_table('scheduler_leases')
+
+
+def _audit_guard(allow_unlinking: bool) -> None:
+    """The append-only trigger of migration e23e027fd48d, with or without the one UPDATE that
+    retention needs."""
+    if op.get_bind().dialect.name == 'postgresql':
+        allowed = UNLINK_ONLY.replace('{same}(NEW.incident_id, OLD.incident_id)',
+                                      'NEW.incident_id IS NOT DISTINCT FROM OLD.incident_id')
+        allowed = allowed.replace('{same}(NEW.detail, OLD.detail)',
+                                  'NEW.detail IS NOT DISTINCT FROM OLD.detail')
+        exception = (
+            f"IF TG_OP = 'UPDATE' AND {allowed} THEN RETURN NEW; END IF;"
+            if allow_unlinking else ''
+        )
+        op.execute(
+            f"""
+            CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
+            BEGIN
+                {exception}
+                RAISE EXCEPTION '{AUDIT_GUARD_MESSAGE}' USING ERRCODE = 'insufficient_privilege';
+            END;
+            $$ LANGUAGE plpgsql
+            """
+        )
+        return
+    op.execute('DROP TRIGGER IF EXISTS audit_entries_no_update')
+    allowed = UNLINK_ONLY.replace('{same}(NEW.incident_id, OLD.incident_id)',
+                                  'NEW.incident_id IS OLD.incident_id')
+    allowed = allowed.replace('{same}(NEW.detail, OLD.detail)', 'NEW.detail IS OLD.detail')
+    when = f'WHEN NOT ({allowed}) ' if allow_unlinking else ''
+    op.execute(
+        f'CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries {when}'
+        f"BEGIN SELECT RAISE(ABORT, '{AUDIT_GUARD_MESSAGE}'); END"
+    )

@@ -1,0 +1,168 @@
+"""The daily reminder digest: one mail a day to each manager with overdue items in the cases
+they handle (issue: the scheduler, "daily reminder at 07:00").
+
+Rules:
+
+- what is overdue is what the manager's own list shows (GET /api/v1/follow-up/overdue,
+  services/support.py ``overdue``): acknowledgements, check-ins, police-report decisions and
+  notifications to Arbetsmiljöverket (a duty without delay, AML 3 kap. 3 a §), in the cases the
+  manager handles (services/case_access.py ``handler_scope``: the units they lead and below,
+  never their own case);
+- at most one digest per manager and day, the day reckoned in the organisation's time zone
+  (TIMEZONE). A ``ReminderDigest`` row (unique per manager and day) is written in the same
+  transaction as the mail, so a second run that day, a catch-up after downtime or a second
+  scheduler process writes nothing. Each manager is written in a SAVEPOINT: a run that finds
+  another run's row committed meanwhile (the unique key refuses its insert) skips that manager
+  and keeps the others;
+- an active manager who leads a unit and has something overdue gets a mail; nobody else does,
+  and a manager with nothing overdue gets neither a mail nor a row;
+- the mail, in Swedish and English, lists each item's reference, what is overdue and since when
+  (local time) and a link to the incident; never the description, anyone's name or anything
+  from the messages. An anonymous report is listed like the others, by its reference; its due
+  times follow from a receipt time cut to the hour (services/anonymous.py).
+
+The caller commits: the rows are flushed into the session's transaction (the scheduler job
+commits once after the call).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from incidents.clock import to_local
+from incidents.domain import Label, Role
+from incidents.extensions import db
+from incidents.models import OutboxMail, ReminderDigest, UnitLeader, User, UserRole
+from incidents.services import authority, lifecycle, police, support
+from incidents.services.notifications import incident_url
+
+MAIL_KIND = "reminder_digest"
+# A longer list is cut here; the mail links to the full list.
+MAX_LISTED = 50
+
+KIND_LABELS = {
+    "acknowledgement": Label("Kvittens", "Acknowledgement"),
+    "check_in": Label("Uppföljningskontakt", "Check-in"),
+    "police_decision": Label("Beslut om polisanmälan", "Police-report decision"),
+    "work_environment_notification": Label(
+        "Anmälan till Arbetsmiljöverket", "Notification to Arbetsmiljöverket"
+    ),
+}
+
+
+def overdue_items(manager: User, now: datetime) -> list[dict[str, Any]]:
+    """What the manager's overdue list shows at ``now`` (services/support.py ``overdue``),
+    oldest first."""
+    items = (
+        lifecycle.overdue_acknowledgements(manager, now)
+        + support.overdue_check_ins(manager, now)
+        + police.overdue_decisions(manager, now)
+        + authority.overdue_notifications(manager, now)
+    )
+    return sorted(items, key=lambda item: (item["due_at"], item["incident_id"], item["kind"]))
+
+
+def active_managers() -> list[User]:
+    """Active users with the manager role who lead at least one unit, in id order (every run
+    takes them in the same order, so two runs at once cannot deadlock on each other's rows)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                UserRole.role == Role.MANAGER.value,
+                User.active.is_(True),
+                exists().where(UnitLeader.user_id == User.id),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def send_daily_digests(now: datetime) -> int:
+    """Queue today's digest for every active manager with overdue items who has none yet
+    today; returns how many were written. Flushes; the caller commits."""
+    day = to_local(now).date()
+    already = set(
+        db.session.scalars(select(ReminderDigest.manager_id).where(ReminderDigest.day == day))
+    )
+    written = 0
+    for manager in active_managers():
+        if manager.id in already:
+            continue
+        items = overdue_items(manager, now)
+        if items and _write(manager, day, items, now):
+            written += 1
+    return written
+
+
+def _write(manager: User, day: date, items: list[dict[str, Any]], now: datetime) -> bool:
+    """The digest row and its mail, together or not at all. False when another run wrote this
+    manager's digest for the day first (the unique key of reminder_digests)."""
+    subject, body = compose(day, items)
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                ReminderDigest(manager_id=manager.id, day=day, items=len(items), created_at=now)
+            )
+            db.session.add(
+                OutboxMail(
+                    kind=MAIL_KIND,
+                    incident_id=None,
+                    recipient=manager.email,
+                    subject=subject,
+                    body=body,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _since(moment: datetime) -> str:
+    return to_local(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _what(item: dict[str, Any]) -> str:
+    label = KIND_LABELS[item["kind"]]
+    suffix = f" ({item['offset']})" if item["kind"] == "check_in" else ""
+    return f"{label.sv}{suffix} / {label.en}{suffix}"
+
+
+def compose(day: date, items: list[dict[str, Any]]) -> tuple[str, str]:
+    """Subject and body: references, what is overdue, since when (local time) and links; no
+    case content."""
+    n = len(items)
+    sv = "försenad åtgärd" if n == 1 else "försenade åtgärder"
+    en = "overdue item" if n == 1 else "overdue items"
+    subject = f"Påminnelse: {n} {sv} / Reminder: {n} {en}"
+    lines = [
+        f"Försenade åtgärder i ärenden du hanterar, {day.isoformat()}:",
+        f"Overdue items in the cases you handle, {day.isoformat()}:",
+        "",
+    ]
+    for item in items[:MAX_LISTED]:
+        lines += [
+            f"- {item['reference']}: {_what(item)}",
+            f"  försenad sedan / overdue since {_since(item['due_at'])}",
+            f"  {incident_url(item['incident_id'])}",
+        ]
+    if n > MAX_LISTED:
+        lines += ["", f"… och {n - MAX_LISTED} till / and {n - MAX_LISTED} more."]
+    base = current_app.config["PUBLIC_BASE_URL"]
+    lines += [
+        "",
+        f"Hela listan / The full list:\n{base}/api/v1/follow-up/overdue",
+        "",
+        "Det här är ett automatiskt meddelande; svara inte på det.",
+        "This is an automatic message; please do not reply to it.",
+    ]
+    return subject, "\n".join(lines) + "\n"
