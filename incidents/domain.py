@@ -459,3 +459,53 @@ class SummaryOrigin(StrEnum):
 
     SCHEDULE = "schedule"
     REQUEST = "request"
+
+
+class WorkshopScale(StrEnum):
+    """The two questions a workshop participant answers (DESIGN.md §2, Workshops): how large
+    the problem of unauthorised influence, threats and violence is in their own workplace
+    (1–7), and how useful the workshop will be (1–5)."""
+
+    PROBLEM_SIZE = "problem_size"
+    USEFULNESS = "usefulness"
+
+
+WORKSHOP_SCALE_LABELS: dict[WorkshopScale, Label] = {
+    WorkshopScale.PROBLEM_SIZE: Label(
+        "Hur stort är problemet med otillåten påverkan, hot och våld på din arbetsplats?",
+        "How large is the problem of unauthorised influence, threats and violence in your "
+        "workplace?",
+    ),
+    WorkshopScale.USEFULNESS: Label(
+        "I vilken grad kommer du att ha nytta av workshopen?",
+        "To what degree will the workshop be useful to you?",
+    ),
+}
+
+# The values of each scale, lowest to highest, both ends inclusive.
+WORKSHOP_SCALE_RANGE: dict[WorkshopScale, tuple[int, int]] = {
+    WorkshopScale.PROBLEM_SIZE: (1, 7),
+    WorkshopScale.USEFULNESS: (1, 5),
+}
+
+# The ends of each scale are named; the values between them are not.
+WORKSHOP_SCALE_ANCHORS: dict[WorkshopScale, dict[int, Label]] = {
+    WorkshopScale.PROBLEM_SIZE: {
+        1: Label("Inget problem alls", "No problem at all"),
+        7: Label("Mycket stort problem", "A very large problem"),
+    },
+    WorkshopScale.USEFULNESS: {
+        1: Label("Inte alls", "Not at all"),
+        5: Label("I mycket hög grad", "To a very high degree"),
+    },
+}
+
+# How the city reports the problem-size ratings: 2 or less, 3–5, 6–7 (code: lowest, highest).
+PROBLEM_SIZE_GROUPS: dict[str, tuple[int, int]] = {"1-2": (1, 2), "3-5": (3, 5), "6-7": (6, 7)}
+PROBLEM_SIZE_GROUP_LABELS: dict[str, Label] = {
+    "1-2": Label("2 eller lägre", "2 or less"),
+    "3-5": Label("3–5", "3–5"),
+    "6-7": Label("6–7", "6–7"),
+}
+# A workshop is rated useful at 4 or 5 ("i hög grad", "i mycket hög grad").
+USEFUL_RATINGS: tuple[int, int] = (4, 5)

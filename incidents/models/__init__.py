@@ -27,6 +27,14 @@ from incidents.models.survey import (
     SurveyUnit,
 )
 from incidents.models.users import UnitLeader, User, UserRole
+from incidents.models.workshop import (
+    Workshop,
+    WorkshopParticipation,
+    WorkshopRating,
+    WorkshopTally,
+    WorkshopTallyCount,
+    WorkshopUnit,
+)
 
 # Tables the migrations create but no model describes: APScheduler's job store defines its own
 # (scheduler/). Autogenerate and the model/migration comparison leave them alone.
@@ -72,4 +80,10 @@ __all__ = [
     "SurveyParticipation",
     "SurveyResponse",
     "SurveyUnit",
+    "Workshop",
+    "WorkshopParticipation",
+    "WorkshopRating",
+    "WorkshopTally",
+    "WorkshopTallyCount",
+    "WorkshopUnit",
 ]

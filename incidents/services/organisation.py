@@ -18,6 +18,19 @@ def get_unit(unit_id: int) -> Unit:
     return unit
 
 
+def existing_units(unit_ids: list[int], field: str = "unit_ids") -> list[Unit]:
+    """The units named, each once and each existing (422 naming ``field`` otherwise), in the
+    order given: what a survey, a workshop or a summary covers."""
+    if len(set(unit_ids)) != len(unit_ids):
+        raise field_error(field, "must not list a unit twice")
+    known = {unit.id: unit for unit in db.session.scalars(
+        select(Unit).where(Unit.id.in_(unit_ids)))}
+    unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
+    if unknown:
+        raise field_error(field, f"there is no unit {', '.join(map(str, unknown))}")
+    return [known[unit_id] for unit_id in unit_ids]
+
+
 def _existing_parent(parent_id: int | None) -> Unit | None:
     if parent_id is None:
         return None

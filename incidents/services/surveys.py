@@ -30,7 +30,7 @@ from incidents.models import (
     User,
     subtree_ids_query,
 )
-from incidents.services import audit
+from incidents.services import audit, organisation
 
 
 def reference_period(survey: Survey) -> tuple[datetime, datetime]:
@@ -99,12 +99,7 @@ def create_survey(user: User, data: dict[str, Any]) -> dict[str, Any]:
     """A survey needs units that exist, listed once, and a window that closes after it opens
     and in the future (a survey closed already could receive no answers)."""
     unit_ids = data["unit_ids"]
-    if len(set(unit_ids)) != len(unit_ids):
-        raise field_error("unit_ids", "must not list a unit twice")
-    known = set(db.session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
-    unknown = [unit_id for unit_id in unit_ids if unit_id not in known]
-    if unknown:
-        raise field_error("unit_ids", f"there is no unit {', '.join(map(str, unknown))}")
+    organisation.existing_units(unit_ids)
     if data["closes_at"] <= data["opens_at"]:
         raise field_error("closes_at", "must be after opens_at")
     if data["closes_at"] <= utcnow():

@@ -1,0 +1,267 @@
+"""Workshops on unauthorised influence and their ratings (DESIGN.md §2, Workshops).
+
+hr sets a workshop up for some units; each employee of those units (sub-units included) rates
+it once, while its rating window is open. Ratings are kept without the participant's identity,
+as survey answers are: the participation record that stops a second rating and the rating
+itself are written in one transaction but share no user, no time finer than the day and no
+ordered id (incidents/models/workshop.py). Nothing here returns who rated what.
+
+Ratings collected on paper or in a polling tool are entered by hr as tallies: counts per scale
+value, added to the ratings in the summaries (incidents/stats/workshops.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from incidents.clock import to_local, utcnow
+from incidents.domain import AuditAction, WorkshopScale
+from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from incidents.extensions import db
+from incidents.models import (
+    Unit,
+    User,
+    Workshop,
+    WorkshopParticipation,
+    WorkshopRating,
+    WorkshopTally,
+    WorkshopTallyCount,
+    WorkshopUnit,
+    subtree_ids_query,
+)
+from incidents.services import audit, organisation
+from incidents.stats.workshops import status
+
+
+def describe(workshop: Workshop, rating_count: int, tally_count: int) -> dict[str, Any]:
+    return {
+        "id": workshop.id,
+        "title": workshop.title,
+        "held_on": workshop.held_on,
+        "unit_ids": workshop.unit_ids,
+        "expected_participants": workshop.expected_participants,
+        "opens_at": workshop.opens_at,
+        "closes_at": workshop.closes_at,
+        "status": status(workshop),
+        "rating_count": rating_count,
+        "tally_count": tally_count,
+        "created_by_id": workshop.created_by_id,
+        "created_at": workshop.created_at,
+    }
+
+
+def _counts(model, workshop_ids: list[int]) -> dict[int, int]:
+    if not workshop_ids:
+        return {}
+    rows = db.session.execute(
+        select(model.workshop_id, func.count())
+        .where(model.workshop_id.in_(workshop_ids))
+        .group_by(model.workshop_id)
+    )
+    return {workshop_id: count for workshop_id, count in rows}
+
+
+def _describe_all(workshops: list[Workshop]) -> list[dict[str, Any]]:
+    ids = [w.id for w in workshops]
+    ratings, tallies = _counts(WorkshopRating, ids), _counts(WorkshopTally, ids)
+    return [describe(w, ratings.get(w.id, 0), tallies.get(w.id, 0)) for w in workshops]
+
+
+def get_workshop(workshop_id: int) -> Workshop:
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is None:
+        raise NotFound(f"There is no workshop {workshop_id}.")
+    return workshop
+
+
+def read_workshop(workshop_id: int) -> dict[str, Any]:
+    return _describe_all([get_workshop(workshop_id)])[0]
+
+
+# -- listing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _encode_cursor(workshop: Workshop) -> str:
+    raw = json.dumps([workshop.held_on.isoformat(), workshop.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[date, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        held_on, workshop_id = json.loads(raw)
+        if not isinstance(workshop_id, int) or isinstance(workshop_id, bool):
+            raise ValueError
+        return date.fromisoformat(held_on), workshop_id
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise field_error("cursor", "not a cursor this service handed out") from exc
+
+
+def list_workshops(args: dict[str, Any]) -> Page:
+    """Latest held first, ties broken by id; keyset pagination (as for incidents) keeps pages
+    stable while workshops are added."""
+    query = select(Workshop)
+    if "cursor" in args:
+        held_on, last_id = _decode_cursor(args["cursor"])
+        query = query.where(
+            or_(Workshop.held_on < held_on,
+                and_(Workshop.held_on == held_on, Workshop.id < last_id))
+        )
+    limit = args["limit"]
+    rows = list(db.session.scalars(
+        query.order_by(Workshop.held_on.desc(), Workshop.id.desc()).limit(limit + 1)
+    ))
+    has_more = len(rows) > limit
+    items = rows[:limit]
+    return Page(items=_describe_all(items),
+                next_cursor=_encode_cursor(items[-1]) if has_more else None)
+
+
+# -- setting up ---------------------------------------------------------------------------
+
+
+def create_workshop(user: User, data: dict[str, Any]) -> dict[str, Any]:
+    """A workshop needs units that exist, listed once, and a rating window that closes after
+    it opens. Unlike a survey, the window may lie in the past: a workshop held already can be
+    registered to enter the ratings collected on paper."""
+    unit_ids = data["unit_ids"]
+    organisation.existing_units(unit_ids)
+    if data["closes_at"] <= data["opens_at"]:
+        raise field_error("closes_at", "must be after opens_at")
+    workshop = Workshop(
+        title=data["title"],
+        held_on=data["held_on"],
+        expected_participants=data["expected_participants"],
+        opens_at=data["opens_at"],
+        closes_at=data["closes_at"],
+        created_by_id=user.id,
+        unit_rows=[WorkshopUnit(unit_id=unit_id) for unit_id in sorted(unit_ids)],
+    )
+    db.session.add(workshop)
+    db.session.flush()
+    audit.record(user, AuditAction.CREATE, None, detail=f"workshop {workshop.id} created")
+    return describe(workshop, 0, 0)
+
+
+# -- rating -------------------------------------------------------------------------------
+
+
+def takes_part(workshop: Workshop, unit_id: int | None) -> bool:
+    """Whether the unit is one of the workshop's units or below one of them."""
+    if unit_id is None:
+        return False
+    inside = exists().where(
+        Unit.id == unit_id, Unit.id.in_(subtree_ids_query(workshop.unit_ids))
+    )
+    return bool(db.session.scalar(select(inside)))
+
+
+def _require_open(workshop: Workshop, now) -> None:
+    state = status(workshop, now)
+    if state == "open":
+        return
+    if state == "scheduled":
+        raise Conflict(
+            f"Rating has not opened: it opens at {workshop.opens_at.isoformat()}.",
+            errors={"opens_at": [workshop.opens_at.isoformat()]},
+        )
+    raise Conflict(
+        f"Rating has closed: it closed at {workshop.closes_at.isoformat()}.",
+        errors={"closes_at": [workshop.closes_at.isoformat()]},
+    )
+
+
+def rate(user: User, workshop_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Store one participant's rating, once, while the rating window is open.
+
+    As with surveys, only the employees of the workshop's units (sub-units included) may rate
+    it: that is who it was held for. The participation row (workshop, user) and the rating
+    without identity are written in the same transaction: either both or neither. The
+    participation's primary key refuses a second rating, also from two requests at once (the
+    loser's transaction fails as a conflict).
+    """
+    workshop = get_workshop(workshop_id)
+    if not takes_part(workshop, user.unit_id):
+        raise Forbidden(
+            "This workshop is for the employees of other units; your unit does not take part.",
+            errors={"unit_id": ["does not take part in the workshop"]},
+        )
+    now = utcnow()
+    _require_open(workshop, now)
+    if db.session.get(WorkshopParticipation, (workshop.id, user.id)) is not None:
+        raise Conflict(
+            "You have already rated this workshop; a rating cannot be changed, since it is not "
+            "kept with your name.",
+            errors={"workshop_id": ["already rated"]},
+        )
+    received_on = to_local(now).date()
+    db.session.add(WorkshopParticipation(workshop_id=workshop.id, user_id=user.id))
+    db.session.add(
+        WorkshopRating(
+            workshop_id=workshop.id,
+            rated_on=received_on,
+            problem_size=data["problem_size"],
+            usefulness=data.get("usefulness"),
+            group_label=(data.get("group") or "").strip() or None,
+        )
+    )
+    db.session.flush()
+    # Deliberately not audited: an audit entry would tie the user to the moment of rating.
+    return {"workshop_id": workshop.id, "received_on": received_on}
+
+
+# -- tallies ------------------------------------------------------------------------------
+
+
+def add_tally(user: User, workshop_id: int, data: dict[str, dict[int, int]]) -> dict[str, Any]:
+    """Add a batch of ratings collected outside the service, as counts per scale value.
+
+    Every batch adds to what is there (a second batch is more ratings, not a correction). The
+    two scales are counted apart: a paper form may answer only one of them, so a tally's
+    problem-size and usefulness counts are not paired. A batch must add at least one rating.
+    It may be entered at any time; the summary made when the window closes has the tallies
+    entered by then. Audited.
+    """
+    workshop = get_workshop(workshop_id)
+    given = {scale: counts for scale, counts in data.items() if counts is not None}
+    if sum(sum(counts.values()) for counts in given.values()) == 0:
+        raise ValidationFailed(
+            f"The tally adds no ratings: every count of {' and '.join(given)} is 0.",
+            errors={scale: ["adds no ratings: every count is 0"] for scale in given},
+        )
+    tally = WorkshopTally(
+        workshop_id=workshop.id,
+        entered_by_id=user.id,
+        counts=[
+            WorkshopTallyCount(scale=scale, value=value, count=count)
+            for scale in (s.value for s in WorkshopScale) if scale in given
+            for value, count in sorted(given[scale].items()) if count > 0
+        ],
+    )
+    db.session.add(tally)
+    db.session.flush()
+    added = ", ".join(f"{scale} {sum(given[scale].values())}" for scale in given)
+    audit.record(user, AuditAction.CREATE, None,
+                 detail=f"workshop {workshop.id} tally {tally.id}: {added}")
+    return {
+        "id": tally.id,
+        "workshop_id": workshop.id,
+        **{scale: {str(v): c for v, c in sorted(given.get(scale, {}).items())}
+           for scale in (s.value for s in WorkshopScale)},
+        "entered_by_id": user.id,
+        "entered_at": tally.entered_at,
+    }
+
