@@ -1,4 +1,5 @@
-"""flask commands: users, tokens and the mail outbox (docs/getting-started.md shows them in use)."""
+"""flask commands: users, tokens, the mail outbox, summaries and the scheduler
+(docs/getting-started.md and docs/operations.md show them in use)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from incidents.services import people
 users_cli = AppGroup("users", help="Manage users.")
 tokens_cli = AppGroup("tokens", help="Issue local bearer tokens.")
 outbox_cli = AppGroup("outbox", help="Deliver and inspect notification mails.")
+summaries_cli = AppGroup("summaries", help="Make and list statistics summaries.")
+scheduler_cli = AppGroup("scheduler", help="Inspect the scheduler and run a job by hand.")
 
 
 def _fail(message: str) -> None:
@@ -123,7 +126,87 @@ def outbox_retry(ids: tuple[int, ...]):
     click.echo(f"queued {outbox.retry_failed(list(ids))} failed mail(s) again")
 
 
+@summaries_cli.command("run")
+@click.option("--kind", type=click.Choice(["tertial", "monthly"]), required=True)
+@click.option("--period", required=True, help="2026-T2 for a tertial, 2026-05 for a month.")
+@click.option("--unit", "unit_ids", type=int, multiple=True,
+              help="Only this unit (repeatable); default every organisation and förvaltning.")
+@click.option("--mail/--no-mail", default=False, show_default=True,
+              help="Tell hr by mail about the summaries made, as the scheduler does.")
+def summaries_run(kind: str, period: str, unit_ids: tuple[int, ...], mail: bool):
+    """Make the summaries of an ended period; those that exist are left as they are."""
+    from incidents.domain import SummaryOrigin
+    from incidents.services import summaries
+
+    try:
+        run = summaries.make_period_summaries(
+            kind, period, origin=SummaryOrigin.REQUEST, unit_ids=list(unit_ids) or None
+        )
+        if mail:
+            summaries.tell_hr(run.created)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.detail)
+    if not run.summaries:
+        click.echo("nothing to summarise: there is no organisation or förvaltning unit")
+    for summary in run.summaries:
+        state = "made" if summary in run.created else "existed"
+        click.echo(f"{state} {summary.id}: {summary.kind} {summary.period} {summary.scope_name}")
+
+
+@summaries_cli.command("list")
+@click.option("--kind", type=click.Choice(["tertial", "monthly", "workshop"]))
+@click.option("--period")
+def summaries_list(kind: str | None, period: str | None):
+    """The summaries made, latest period first."""
+    from incidents.services import summaries
+
+    for summary in summaries.list_summaries(
+        summaries.SystemReader(), {"kind": kind, "period": period, "limit": 1000}
+    ):
+        click.echo(f"{summary.id}: {summary.kind} {summary.period} {summary.scope_name} "
+                   f"({summary.origin}, {summary.created_at:%Y-%m-%d %H:%M} UTC)")
+
+
+@scheduler_cli.command("status")
+def scheduler_status():
+    """The stored jobs with their next run (local time) and the process holding the lease."""
+    from scheduler import JOBS, build_scheduler, lease
+
+    held = lease.current()
+    click.echo(f"lease: {held.holder} until {held.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+               if held else "lease: free (no scheduler running)")
+    db.session.rollback()  # the job store reads on connections of its own
+    scheduler = build_scheduler(current_app._get_current_object())
+    scheduler.start(paused=True)
+    try:
+        stored = {job.id: job for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown(wait=False)
+    for spec in JOBS:
+        job = stored.get(spec.id)
+        when = f"{job.next_run_time:%Y-%m-%d %H:%M %Z}" if job else "not stored yet"
+        click.echo(f"{spec.id:24} {spec.when:44} next: {when}")
+
+
+@scheduler_cli.command("run")
+@click.argument("job_id")
+def scheduler_run(job_id: str):
+    """Run one job now, in this process (its unique keys keep it from doing anything twice)."""
+    from scheduler import JOBS, jobs
+
+    known = {spec.id for spec in JOBS}
+    if job_id not in known:
+        _fail(f"no job {job_id!r}; the jobs are: {', '.join(sorted(known))}")
+    jobs.bind(current_app._get_current_object())
+    result = getattr(jobs, job_id)()
+    click.echo(f"{job_id}: {result}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(summaries_cli)
+    app.cli.add_command(scheduler_cli)

@@ -12,9 +12,11 @@ from incidents.api import (
     messages,
     police,
     stats,
+    summaries,
     surveys,
     units,
     users,
+    workshops,
 )
 
 BLUEPRINTS = [
@@ -30,6 +32,8 @@ BLUEPRINTS = [
     audit.blp,
     stats.blp,
     surveys.blp,
+    summaries.blp,
+    workshops.blp,
 ]
 
 

@@ -8,11 +8,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_EXECUTED
-from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.jobstores.memory import MemoryJobStore
 
 from incidents.clock import utcnow
 from incidents.services import outbox
-from scheduler import JOB_DEFAULTS, add_jobs
+from scheduler import build_scheduler, sync_jobs
 
 DESCRIPTION = "Klienten sa att han vet var jag bor och väntade utanför."
 
@@ -81,10 +81,10 @@ def test_the_reporter_hears_of_every_status_change_through_an_outage(
 
 def test_the_real_scheduler_delivers_the_outbox_every_minute(app, make, org, smtp):
     make.incident(org.employee_a1, org.a1)  # queues a mail to manager_a
-    scheduler = BackgroundScheduler(timezone="Europe/Stockholm", job_defaults=JOB_DEFAULTS)
-    add_jobs(scheduler, app)
+    scheduler = build_scheduler(app, jobstore=MemoryJobStore(), max_workers=1)
     scheduler.start(paused=True)
     try:
+        sync_jobs(scheduler, app.config["TIMEZONE"])
         job = scheduler.get_job("deliver_outbox")
         assert job.trigger.interval == timedelta(minutes=1)
         job.modify(next_run_time=datetime.now(UTC))

@@ -1,0 +1,106 @@
+"""/api/v1/summaries — tertial, monthly and workshop summaries, made by the scheduler or on
+demand by hr, with their files."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from incidents import auth
+from incidents.api.base import ApiView, authenticated, documents_errors
+from incidents.domain import Role, SummaryKind
+from incidents.errors import field_error
+from incidents.schemas.summaries import (
+    ChartQuerySchema,
+    SummaryCreateSchema,
+    SummaryListQuerySchema,
+    SummaryReadQuerySchema,
+    SummaryRunSchema,
+    SummarySchema,
+    SummaryWithContentSchema,
+)
+from incidents.services import summaries
+
+blp = Blueprint("summaries", __name__, description="Summaries made on a schedule or on demand")
+
+FILE_FORMATS = {
+    "200": {
+        "description": "JSON by default; format=csv (one table) or format=xlsx (all tables)",
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/SummaryWithContent"}
+            },
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+        },
+    }
+}
+
+
+def _download(summary, name: str) -> Response:
+    stored = summaries.file_of(summary, name)
+    disposition = "inline" if stored.media_type == "image/png" else "attachment"
+    filename = f"{summary.kind}_{summary.period}_{summary.scope.replace(':', '-')}_{name}"
+    return Response(stored.content, mimetype=stored.media_type,
+                    headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
+@blp.route("/summaries")
+class Summaries(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 422)
+    @blp.arguments(SummaryListQuerySchema, location="query")
+    @blp.response(200, SummarySchema(many=True))
+    def get(self, args):
+        """Summaries, latest period first: hr sees all; a manager those of the units they lead
+        and the units below them"""
+        return summaries.list_summaries(auth.current_user(), args)
+
+    @authenticated(blp, Role.HR)
+    @documents_errors(blp, 400, 409, 415, 422)
+    @blp.arguments(SummaryCreateSchema)
+    @blp.response(200, SummaryRunSchema)
+    @blp.alt_response(201, schema=SummaryRunSchema, success=True)
+    def post(self, data):
+        """Make the tertial or monthly summaries of an ended period now (hr). Each
+        organisation and förvaltning (or the units given) gets one; one that exists is returned
+        under `existing` unchanged. 201 if any was made, else 200"""
+        run = summaries.request(auth.current_user(), data)
+        body = {"created": run.created, "existing": run.existing}
+        return body, 201 if run.created else 200
+
+
+@blp.route("/summaries/<int:summary_id>")
+class SummaryById(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 404, 422)
+    @blp.arguments(SummaryReadQuerySchema, location="query")
+    @blp.response(200, SummaryWithContentSchema)
+    @blp.doc(responses=FILE_FORMATS)
+    def get(self, args, summary_id):
+        """One summary: its tables as JSON (format=json, lang=sv|en), one table as CSV
+        (format=csv&table=incidents|police|support|dark-figure) or the workbook (format=xlsx)"""
+        summary = summaries.read(auth.current_user(), summary_id)
+        lang = args["lang"]
+        if args["format"] == "json":
+            return summaries.in_language(summary, lang)
+        if summary.kind == SummaryKind.WORKSHOP.value:
+            raise field_error("format", "a workshop summary is JSON only")
+        if args["format"] == "xlsx":
+            return _download(summary, f"summary.{lang}.xlsx")
+        return _download(summary, f"{args['table']}.{lang}.csv")
+
+
+@blp.route("/summaries/<int:summary_id>/charts/<string:name>.png")
+class SummaryChart(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 404, 422)
+    @blp.arguments(ChartQuerySchema, location="query")
+    @blp.response(200, content_type="image/png",
+                  description="The chart as it was drawn when the summary was made")
+    def get(self, args, summary_id, name):
+        """A chart of a summary: incidents-by-form or police-reported-share"""
+        summary = summaries.read(auth.current_user(), summary_id)
+        return _download(summary, f"{name}.{args['lang']}.png")

@@ -1,0 +1,99 @@
+"""Summaries made on a schedule or on demand, and their files."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from marshmallow import validate
+
+from incidents.domain import SUMMARY_KIND_LABELS, SummaryKind, SummaryOrigin, values
+from incidents.schemas.common import StrictSchema, enum_field
+
+PERIOD_KINDS = [SummaryKind.TERTIAL.value, SummaryKind.MONTHLY.value]
+TABLES = ["incidents", "police", "support", "dark-figure"]
+
+
+class SummaryListQuerySchema(ma.Schema):
+    kind = enum_field(SummaryKind)
+    period = ma.fields.String(
+        validate=validate.Length(max=20),
+        metadata={"description": "2026-T2, 2026-05, or a workshop's date"},
+    )
+    unit_id = ma.fields.Integer(metadata={"description": "Summaries of this unit"})
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class SummaryCreateSchema(StrictSchema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(PERIOD_KINDS))
+    period = ma.fields.String(
+        required=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "A tertial (2026-T2) or a month (2026-05) that has ended"},
+    )
+    unit_ids = ma.fields.List(
+        ma.fields.Integer(),
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Default: every organisation and förvaltning"},
+    )
+
+
+class SummaryReadQuerySchema(ma.Schema):
+    format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
+    lang = ma.fields.String(load_default="en", validate=validate.OneOf(["sv", "en"]))
+    table = ma.fields.String(
+        load_default="incidents",
+        validate=validate.OneOf(TABLES),
+        metadata={"description": "Which table format=csv gives"},
+    )
+
+
+class ChartQuerySchema(ma.Schema):
+    lang = ma.fields.String(load_default="en", validate=validate.OneOf(["sv", "en"]))
+
+
+class SummaryFileSchema(ma.Schema):
+    name = ma.fields.String()
+    media_type = ma.fields.String()
+    size = ma.fields.Integer()
+
+
+class SummarySchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"enum": values(SummaryKind)})
+    kind_label = ma.fields.Method("_kind_label")
+    period = ma.fields.String()
+    scope = ma.fields.String(metadata={"description": "unit:<id> or workshop:<id>"})
+    unit_id = ma.fields.Integer(allow_none=True)
+    scope_name = ma.fields.String()
+    period_start = ma.fields.Date()
+    period_end = ma.fields.Date()
+    origin = ma.fields.String(metadata={"enum": values(SummaryOrigin)})
+    requested_by_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    files = ma.fields.List(ma.fields.Nested(SummaryFileSchema))
+    links = ma.fields.Method("_links")
+
+    def _kind_label(self, summary) -> dict[str, str]:
+        label = SUMMARY_KIND_LABELS[SummaryKind(summary.kind)]
+        return {"sv": label.sv, "en": label.en}
+
+    def _links(self, summary) -> dict[str, str]:
+        base = f"{current_app.config['PUBLIC_BASE_URL']}/api/v1/summaries/{summary.id}"
+        links = {"self": base}
+        if summary.kind != SummaryKind.WORKSHOP.value:
+            links |= {"xlsx": f"{base}?format=xlsx", "csv": f"{base}?format=csv&table=incidents"}
+            links |= {name[: -len(".en.png")]: f"{base}/charts/{name[: -len('.en.png')]}.png"
+                      for name in (f.name for f in summary.files) if name.endswith(".en.png")}
+        return links
+
+
+class SummaryWithContentSchema(SummarySchema):
+    content = ma.fields.Dict(
+        metadata={"description": "The tables in the chosen language, as the statistics "
+                  "endpoints give them; for a workshop, its summary"}
+    )
+
+
+class SummaryRunSchema(ma.Schema):
+    created = ma.fields.List(ma.fields.Nested(SummarySchema))
+    existing = ma.fields.List(ma.fields.Nested(SummarySchema))

@@ -1,0 +1,380 @@
+"""Statistics summaries per tertial and per month, for each organisation and each förvaltning
+(DESIGN.md §2: produced on a schedule; the city's follow-up is reported per tertial).
+
+A summary holds the incidents, police, support and dark-figure tables of its unit (sub-units
+included) for a period that has ended, in Swedish and English, with a CSV per table, a
+workbook and the charts. It is made once: the unique key (kind, period, scope) lets a second
+scheduler, a catch-up run or a repeated request find it made and write nothing. Figures are
+always disclosure-controlled; there is no unsuppressed summary.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from incidents.clock import to_local, utcnow
+from incidents.domain import (
+    SUMMARY_KIND_LABELS,
+    AuditAction,
+    Role,
+    SummaryKind,
+    SummaryOrigin,
+    UnitKind,
+)
+from incidents.errors import Conflict, NotFound, field_error
+from incidents.extensions import db
+from incidents.models import OutboxMail, Summary, SummaryFile, Unit, User, UserRole
+from incidents.services import audit, organisation
+from incidents.stats import charts, export
+from incidents.stats.incidents import incident_table
+from incidents.stats.periods import parse_period
+from incidents.stats.police import police_table
+from incidents.stats.support import support_table
+
+LANGUAGES = ("sv", "en")
+TABLES = ("incidents", "police", "support")
+SCOPE_KINDS = (UnitKind.ORGANISATION.value, UnitKind.FORVALTNING.value)
+_PERIOD_FORMS = {
+    SummaryKind.TERTIAL: (re.compile(r"^\d{4}-T[1-3]$"), "a tertial such as 2026-T2"),
+    SummaryKind.MONTHLY: (re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "a month such as 2026-05"),
+}
+
+
+class SystemReader:
+    """The scheduler reads statistics with hr's reach and nobody's identity; it never asks for
+    unsuppressed figures, so nothing it reads is audited as a person's read."""
+
+    id = None
+    active = True
+    leads_unit_ids: list[int] = []
+
+    def has_role(self, *roles: str) -> bool:
+        return Role.HR in roles
+
+
+@dataclass
+class SummaryRun:
+    """What one run made, and what it found already made (by an earlier run or another
+    scheduler)."""
+
+    created: list[Summary] = field(default_factory=list)
+    existing: list[Summary] = field(default_factory=list)
+
+    @property
+    def summaries(self) -> list[Summary]:
+        return sorted(self.created + self.existing, key=lambda s: s.id)
+
+
+# -- periods --------------------------------------------------------------------------------
+
+
+def period_just_ended(kind: SummaryKind, now: datetime) -> str:
+    """The tertial or month that ended before the one ``now`` falls in (local time), e.g. at
+    06:00 on 1 May, T1; on 3 September, still T2 (a catch-up run reports the period it missed)."""
+    today = to_local(now).date()
+    if kind == SummaryKind.MONTHLY:
+        last = date(today.year, today.month, 1) - timedelta(days=1)
+        return f"{last.year}-{last.month:02d}"
+    first_month = (today.month - 1) // 4 * 4 + 1
+    last = date(today.year, first_month, 1) - timedelta(days=1)
+    return f"{last.year}-T{(last.month - 1) // 4 + 1}"
+
+
+def checked_period(kind: str, period: str, now: datetime) -> tuple[date, date]:
+    """A period of the kind's form that has ended: a summary is the record of a whole
+    period, and one made early would stand in for the scheduled one."""
+    pattern, example = _PERIOD_FORMS[SummaryKind(kind)]
+    if not pattern.match(period):
+        raise field_error("period", f"a {kind} summary needs {example}")
+    start, end = parse_period(period)
+    if end >= to_local(now).date():
+        raise Conflict(
+            f"{period} has not ended yet; a summary can be made from "
+            f"{(end + timedelta(days=1)).isoformat()}.",
+            errors={"period": ["has not ended"]},
+        )
+    return start, end
+
+
+# -- making summaries -----------------------------------------------------------------------
+
+
+def scope_units() -> list[Unit]:
+    """Each organisation and each förvaltning gets its own summary."""
+    return list(
+        db.session.scalars(select(Unit).where(Unit.kind.in_(SCOPE_KINDS)).order_by(Unit.id))
+    )
+
+
+def find(kind: str, period: str, scope: str) -> Summary | None:
+    return db.session.scalar(
+        select(Summary).where(
+            Summary.kind == kind, Summary.period == period, Summary.scope == scope
+        )
+    )
+
+
+def make_period_summaries(
+    kind: str,
+    period: str,
+    *,
+    origin: SummaryOrigin,
+    requested_by: User | None = None,
+    unit_ids: list[int] | None = None,
+) -> SummaryRun:
+    """The summaries of one period for every organisation and förvaltning (or the given
+    units), each made unless it exists. The caller commits."""
+    start, end = checked_period(kind, period, utcnow())
+    units = scope_units()
+    if unit_ids is not None:
+        units = organisation.existing_units(unit_ids)
+    run = SummaryRun()
+    for unit in units:
+        scope = f"unit:{unit.id}"
+        found = find(kind, period, scope)
+        if found is not None:
+            run.existing.append(found)
+            continue
+        summary = Summary(
+            kind=kind,
+            period=period,
+            scope=scope,
+            unit_id=unit.id,
+            scope_name=unit.name,
+            period_start=start,
+            period_end=end,
+            origin=origin.value,
+            requested_by_id=requested_by.id if requested_by else None,
+            content={},
+        )
+        content, files = _tables_and_files(unit.id, start, end, period)
+        summary.content = content
+        summary.files = files
+        _insert_once(summary, run)
+    return run
+
+
+def _insert_once(summary: Summary, run: SummaryRun) -> None:
+    """Insert in a savepoint; if another process made the same summary meanwhile, the unique
+    key refuses this one and the other's is used."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(summary)
+        run.created.append(summary)
+    except IntegrityError:
+        found = find(summary.kind, summary.period, summary.scope)
+        if found is None:  # the conflict was not the summary's key: a real error
+            raise
+        run.existing.append(found)
+
+
+def _query(schema_class, values: dict[str, Any]) -> dict[str, Any]:
+    """Statistics parameters as the API would parse them, defaults included."""
+    return schema_class().load(values)
+
+
+def _tables_and_files(
+    unit_id: int, start: date, end: date, period: str
+) -> tuple[dict[str, Any], list[SummaryFile]]:
+    from incidents.schemas.stats import (
+        ChartQuerySchema,
+        IncidentStatsQuerySchema,
+        PoliceStatsQuerySchema,
+        SupportStatsQuerySchema,
+    )
+    from incidents.schemas.surveys import DarkFigureQuerySchema
+    from incidents.services.dark_figure import dark_figure
+
+    reader = SystemReader()
+    common = {"from": start.isoformat(), "to": end.isoformat(), "unit_id": unit_id}
+    tables = [
+        incident_table(reader, _query(IncidentStatsQuerySchema,
+                                      {**common, "group_by": "category,unit"})),
+        police_table(reader, _query(PoliceStatsQuerySchema, {**common, "group_by": "unit"})),
+        support_table(reader, _query(SupportStatsQuerySchema, {**common, "group_by": "unit"})),
+    ]
+    darkness = dark_figure(reader, _query(DarkFigureQuerySchema, common))
+    content: dict[str, Any] = {}
+    files: list[SummaryFile] = []
+    for lang in LANGUAGES:
+        content[lang] = {table.name: export.json_body(table, lang) for table in tables}
+        content[lang]["dark_figure"] = darkness
+        for table in tables:
+            files.append(_file(f"{table.name}.{lang}.csv", "text/csv",
+                               export.csv_text(export.people_frame(table, lang)).encode()))
+        files.append(_file(f"dark-figure.{lang}.csv", "text/csv",
+                           export.csv_text(export.dark_figure_frame(darkness, lang)).encode()))
+        files.append(_file(f"summary.{lang}.xlsx", export.XLSX,
+                           export.xlsx_bytes(tables, lang, dark_figure=darkness)))
+        for chart in charts.NAMES:
+            params = _query(ChartQuerySchema, {**common, "lang": lang, "period": "month"})
+            files.append(_file(f"{chart}.{lang}.png", "image/png",
+                               charts.render(chart, reader, params)))
+    content["period"] = period
+    return content, files
+
+
+def _file(name: str, media_type: str, content: bytes) -> SummaryFile:
+    return SummaryFile(name=name, media_type=media_type, size=len(content), content=content)
+
+
+# -- the scheduled runs -----------------------------------------------------------------------
+
+
+def scheduled(kind: SummaryKind, now: datetime) -> SummaryRun:
+    """The scheduler's run: the period just ended, every scope, and a mail to hr about what it
+    made (nothing made, nothing mailed). The caller commits."""
+    run = make_period_summaries(
+        kind.value, period_just_ended(kind, now), origin=SummaryOrigin.SCHEDULE
+    )
+    tell_hr(run.created)
+    return run
+
+
+def tell_hr(created: list[Summary]) -> int:
+    """One mail to every active hr user listing the new summaries with links; no figures in the
+    mail, as mail leaves the service's access control."""
+    if not created:
+        return 0
+    base = current_app.config["PUBLIC_BASE_URL"]
+    first = created[0]
+    label = SUMMARY_KIND_LABELS[SummaryKind(first.kind)]
+    subject = f"{label.sv} {first.period} / {label.en} {first.period}"
+    lines = [f"- {s.scope_name}: {base}/api/v1/summaries/{s.id}" for s in created]
+    body = (
+        f"{label.sv} för {first.period} är klar.\n"
+        f"The {label.en.lower()} for {first.period} is ready.\n\n"
+        + "\n".join(lines)
+        + "\n\nDet här är ett automatiskt meddelande; svara inte på det.\n"
+        "This is an automatic message; please do not reply to it.\n"
+    )
+    recipients = db.session.scalars(
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.HR.value, User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+    for user in recipients:
+        db.session.add(OutboxMail(kind=f"summary_{first.kind}", recipient=user.email,
+                                  subject=subject, body=body))
+    return len(recipients)
+
+
+def summarise_closed_workshops(now: datetime) -> list[Summary]:
+    """A summary of each workshop whose rating window has closed and that has none yet, with a
+    mail to hr. Ratings cannot change after the window closes, except for a tally hr enters
+    later; GET /workshops/{id}/summary always has the live figures."""
+    from incidents.models import Workshop
+    from incidents.stats.workshops import workshop_summary
+
+    summarised = select(Summary.scope).where(Summary.kind == SummaryKind.WORKSHOP.value)
+    due = db.session.scalars(
+        select(Workshop)
+        .where(Workshop.closes_at <= now)
+        .where(("workshop:" + db.cast(Workshop.id, db.String)).not_in(summarised))
+        .order_by(Workshop.closes_at, Workshop.id)
+    ).all()
+    run = SummaryRun()
+    for workshop in due:
+        content = {"workshop_id": workshop.id, "title": workshop.title,
+                   "summary": workshop_summary(workshop.id)}
+        summary = Summary(
+            kind=SummaryKind.WORKSHOP.value,
+            period=workshop.held_on.isoformat(),
+            scope=f"workshop:{workshop.id}",
+            scope_name=workshop.title,
+            period_start=workshop.held_on,
+            period_end=workshop.held_on,
+            origin=SummaryOrigin.SCHEDULE.value,
+            content=content,
+        )
+        _insert_once(summary, run)
+    for made in run.created:
+        tell_hr([made])
+    return run.created
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _readable_units(user: User) -> set[int] | None:
+    """None for hr (every summary); for a manager, the units they lead and those below them:
+    the same reach as the statistics (stats/scope.py). Workshop summaries are hr's alone."""
+    if user.has_role(Role.HR):
+        return None
+    from incidents.stats.scope import UnitTree
+
+    tree = UnitTree.load()
+    led = set(user.leads_unit_ids)
+    return {u for u in tree.parent if tree.is_within(u, led)}
+
+
+def list_summaries(user: User, args: dict[str, Any]) -> list[Summary]:
+    query = select(Summary)
+    readable = _readable_units(user)
+    if readable is not None:
+        query = query.where(Summary.unit_id.in_(readable))
+    if args.get("kind"):
+        query = query.where(Summary.kind == args["kind"])
+    if args.get("period"):
+        query = query.where(Summary.period == args["period"])
+    if args.get("unit_id") is not None:
+        query = query.where(Summary.unit_id == args["unit_id"])
+    query = query.order_by(Summary.period_end.desc(), Summary.id.desc()).limit(args["limit"])
+    return list(db.session.scalars(query))
+
+
+def read(user: User, summary_id: int) -> Summary:
+    """A summary outside the reader's reach is a 404, as if it did not exist."""
+    summary = db.session.get(Summary, summary_id)
+    readable = _readable_units(user)
+    if summary is None or (readable is not None and summary.unit_id not in readable):
+        raise NotFound(f"There is no summary {summary_id}.")
+    return summary
+
+
+class SummaryInLanguage:
+    """A summary whose ``content`` is the tables in one language (a workshop summary has no
+    language of its own)."""
+
+    def __init__(self, summary: Summary, lang: str):
+        self._summary = summary
+        content = summary.content
+        if summary.kind != SummaryKind.WORKSHOP.value:
+            content = {"period": content.get("period"), **content[lang]}
+        self.content = content
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._summary, name)
+
+
+def in_language(summary: Summary, lang: str) -> SummaryInLanguage:
+    return SummaryInLanguage(summary, lang)
+
+
+def file_of(summary: Summary, name: str) -> SummaryFile:
+    for stored in summary.files:
+        if stored.name == name:
+            return stored
+    raise NotFound(f"Summary {summary.id} has no file {name}.")
+
+
+def request(user: User, data: dict[str, Any]) -> SummaryRun:
+    """hr makes the summaries of any ended period on demand; the ones that exist are returned
+    as they are (a summary is made once). The caller commits."""
+    run = make_period_summaries(
+        data["kind"], data["period"], origin=SummaryOrigin.REQUEST, requested_by=user,
+        unit_ids=data.get("unit_ids"),
+    )
+    for summary in run.created:
+        audit.record(user, AuditAction.CREATE, None,
+                     detail=f"summary {summary.id}: {summary.kind} {summary.period} "
+                     f"{summary.scope}")
+    return run
