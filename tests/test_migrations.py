@@ -62,3 +62,32 @@ def test_downgrading_past_anonymous_reports_is_refused_while_any_exist(own_datab
             == "a7ca07815157"
         assert connection.execute(sa.text("SELECT count(*) FROM incidents")).scalar() == 1
     engine.dispose()
+
+
+def test_downgrading_past_retention_is_refused_while_an_anonymised_incident_exists(
+    own_database,
+):
+    """An anonymised incident has lost its reporter, which the schema before retention needs;
+    the migration refuses rather than lose it."""
+    env = {**os.environ, "DATABASE_URL": own_database, "SECRET_KEY": TEST_SECRET}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db"]
+    subprocess.run([*flask, "upgrade", "b6f1c0d2e8a4"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    engine = sa.create_engine(own_database)
+    with engine.begin() as connection:
+        unit_id = connection.execute(
+            sa.insert(Unit.__table__).values(name="Enhet", kind="enhet")
+        ).inserted_primary_key[0]
+        connection.execute(sa.insert(Incident.__table__).values(
+            reference="OP-2026-000001", category="threat", perceived_influence_purpose="yes",
+            occurred_at=datetime(2026, 3, 1, tzinfo=UTC), unit_id=unit_id, description="x",
+            police_flag="required", anonymous=False, reporter_id=None,
+            anonymised_at=datetime(2028, 3, 1, tzinfo=UTC)))
+    refused = subprocess.run([*flask, "downgrade", "74da39db0a57"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0
+    assert "anonymised by the retention job" in refused.stderr
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
+            == "b6f1c0d2e8a4"
+    engine.dispose()
