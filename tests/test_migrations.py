@@ -37,14 +37,14 @@ def test_the_database_is_at_the_head_revision(app, db_session):
     assert current == head
 
 
-def test_downgrading_past_anonymous_reports_is_refused_while_any_exist(own_database):
-    """The older schema needs a reporter for every incident; an anonymous report has none, so
-    downgrading would lose it: the migration refuses, and the database stays as it was."""
-    env = {**os.environ, "DATABASE_URL": own_database, "SECRET_KEY": TEST_SECRET}
+def _at_revision(database_url: str, revision: str, **incident: object) -> list[str]:
+    """The database migrated to ``revision`` with one incident of the given columns; the
+    `flask db` command line for it."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db"]
-    subprocess.run([*flask, "upgrade", "a7ca07815157"], cwd=ROOT, env=env, check=True,
+    subprocess.run([*flask, "upgrade", revision], cwd=ROOT, env=env, check=True,
                    capture_output=True, timeout=120)
-    engine = sa.create_engine(own_database)
+    engine = sa.create_engine(database_url)
     with engine.begin() as connection:
         unit_id = connection.execute(
             sa.insert(Unit.__table__).values(name="Enhet", kind="enhet")
@@ -52,16 +52,34 @@ def test_downgrading_past_anonymous_reports_is_refused_while_any_exist(own_datab
         connection.execute(sa.insert(Incident.__table__).values(
             reference="OP-2026-000001", category="threat", perceived_influence_purpose="yes",
             occurred_at=datetime(2026, 3, 1, tzinfo=UTC), unit_id=unit_id, description="x",
-            police_flag="required", anonymous=True, reporter_id=None))
-    refused = subprocess.run([*flask, "downgrade", "21629a2bb716"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+            police_flag="required", **incident))
+    engine.dispose()
+    return flask, env
+
+
+def _downgrade(flask, env, to: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*flask, "downgrade", to], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def _state(database_url: str) -> tuple[str, int]:
+    """The revision the database is at, and how many incidents it holds."""
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        revision = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        incidents = connection.execute(sa.text("SELECT count(*) FROM incidents")).scalar()
+    engine.dispose()
+    return revision, incidents
+
+
+def test_downgrading_past_anonymous_reports_is_refused_while_any_exist(own_database):
+    """The older schema needs a reporter for every incident; an anonymous report has none, so
+    downgrading would lose it: the migration refuses, and the database stays as it was."""
+    flask, env = _at_revision(own_database, "a7ca07815157", anonymous=True, reporter_id=None)
+    refused = _downgrade(flask, env, "21629a2bb716")
     assert refused.returncode != 0
     assert "anonymous report(s) have no reporter" in refused.stderr
-    with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
-            == "a7ca07815157"
-        assert connection.execute(sa.text("SELECT count(*) FROM incidents")).scalar() == 1
-    engine.dispose()
+    assert _state(own_database) == ("a7ca07815157", 1)
 
 
 def test_downgrading_past_retention_is_refused_while_an_anonymised_incident_exists(
@@ -69,25 +87,9 @@ def test_downgrading_past_retention_is_refused_while_an_anonymised_incident_exis
 ):
     """An anonymised incident has lost its reporter, which the schema before retention needs;
     the migration refuses rather than lose it."""
-    env = {**os.environ, "DATABASE_URL": own_database, "SECRET_KEY": TEST_SECRET}
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db"]
-    subprocess.run([*flask, "upgrade", "b6f1c0d2e8a4"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
-    engine = sa.create_engine(own_database)
-    with engine.begin() as connection:
-        unit_id = connection.execute(
-            sa.insert(Unit.__table__).values(name="Enhet", kind="enhet")
-        ).inserted_primary_key[0]
-        connection.execute(sa.insert(Incident.__table__).values(
-            reference="OP-2026-000001", category="threat", perceived_influence_purpose="yes",
-            occurred_at=datetime(2026, 3, 1, tzinfo=UTC), unit_id=unit_id, description="x",
-            police_flag="required", anonymous=False, reporter_id=None,
-            anonymised_at=datetime(2028, 3, 1, tzinfo=UTC)))
-    refused = subprocess.run([*flask, "downgrade", "74da39db0a57"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+    flask, env = _at_revision(own_database, "b6f1c0d2e8a4", anonymous=False, reporter_id=None,
+                              anonymised_at=datetime(2028, 3, 1, tzinfo=UTC))
+    refused = _downgrade(flask, env, "74da39db0a57")
     assert refused.returncode != 0
     assert "anonymised by the retention job" in refused.stderr
-    with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
-            == "b6f1c0d2e8a4"
-    engine.dispose()
+    assert _state(own_database) == ("b6f1c0d2e8a4", 1)

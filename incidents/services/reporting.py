@@ -7,10 +7,6 @@ incident, update and denied access is audited.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +28,7 @@ from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, fi
 from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, ReferenceCounter, Unit, User, subtree_ids_query
 from incidents.services import audit, notifications
+from incidents.services.pagination import Page, decode_cursor, encode_cursor
 
 EDITABLE_FIELDS = (
     "subcategory",
@@ -233,27 +230,11 @@ def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Inc
 # -- lists ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Page:
-    items: list[Incident]
-    next_cursor: str | None
-
-
-def _encode_cursor(incident: Incident) -> str:
-    raw = json.dumps([incident.occurred_at.isoformat(), incident.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        occurred, incident_id = json.loads(raw)
-        moment = datetime.fromisoformat(occurred)
-        if moment.tzinfo is None or not isinstance(incident_id, int):
-            raise ValueError
-        return moment, incident_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise field_error("cursor", "not a cursor this service handed out") from exc
+def _occurred(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError
+    return moment
 
 
 def list_incidents(user: User, filters: dict[str, Any]) -> Page:
@@ -274,7 +255,7 @@ def list_incidents(user: User, filters: dict[str, Any]) -> Page:
             Incident.occurred_at < local_midnight(filters["occurred_to"] + timedelta(days=1))
         )
     if "cursor" in filters:
-        moment, last_id = _decode_cursor(filters["cursor"])
+        moment, last_id = decode_cursor(filters["cursor"], _occurred)
         query = query.where(
             or_(
                 Incident.occurred_at < moment,
@@ -289,4 +270,6 @@ def list_incidents(user: User, filters: dict[str, Any]) -> Page:
     )
     has_more = len(rows) > limit
     items = rows[:limit]
-    return Page(items=items, next_cursor=_encode_cursor(items[-1]) if has_more else None)
+    last = items[-1] if has_more else None
+    return Page(items=items, next_cursor=last and encode_cursor(last.occurred_at.isoformat(),
+                                                                 last.id))

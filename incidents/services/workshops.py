@@ -12,10 +12,6 @@ value, added to the ratings in the summaries (incidents/stats/workshops.py).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -37,6 +33,7 @@ from incidents.models import (
     subtree_ids_query,
 )
 from incidents.services import audit, organisation
+from incidents.services.pagination import Page, decode_cursor, encode_cursor
 from incidents.stats.workshops import status
 
 
@@ -88,34 +85,12 @@ def read_workshop(workshop_id: int) -> dict[str, Any]:
 # -- listing ------------------------------------------------------------------------------
 
 
-@dataclass
-class Page:
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-
-
-def _encode_cursor(workshop: Workshop) -> str:
-    raw = json.dumps([workshop.held_on.isoformat(), workshop.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[date, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        held_on, workshop_id = json.loads(raw)
-        if not isinstance(workshop_id, int) or isinstance(workshop_id, bool):
-            raise ValueError
-        return date.fromisoformat(held_on), workshop_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise field_error("cursor", "not a cursor this service handed out") from exc
-
-
 def list_workshops(args: dict[str, Any]) -> Page:
     """Latest held first, ties broken by id; keyset pagination (as for incidents) keeps pages
     stable while workshops are added."""
     query = select(Workshop)
     if "cursor" in args:
-        held_on, last_id = _decode_cursor(args["cursor"])
+        held_on, last_id = decode_cursor(args["cursor"], date.fromisoformat)
         query = query.where(
             or_(Workshop.held_on < held_on,
                 and_(Workshop.held_on == held_on, Workshop.id < last_id))
@@ -126,8 +101,9 @@ def list_workshops(args: dict[str, Any]) -> Page:
     ))
     has_more = len(rows) > limit
     items = rows[:limit]
+    last = items[-1] if has_more else None
     return Page(items=_describe_all(items),
-                next_cursor=_encode_cursor(items[-1]) if has_more else None)
+                next_cursor=last and encode_cursor(last.held_on.isoformat(), last.id))
 
 
 # -- setting up ---------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""Keyset pagination: a page of items and an opaque cursor naming the last one's sort key and id.
+
+The cursor is base64 of ``[key, id]``; anything else handed back is a 422 naming ``cursor``.
+Lists sort by (key desc, id desc), so a page stays stable while rows are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from incidents.errors import field_error
+
+K = TypeVar("K")
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def encode_cursor(key: str, row_id: int) -> str:
+    raw = json.dumps([key, row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, parse_key: Callable[[str], K]) -> tuple[K, int]:
+    """The sort key (read by ``parse_key``, which raises ValueError on a bad one) and the id."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, row_id = json.loads(raw)
+        if not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise ValueError
+        return parse_key(key), row_id
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise field_error("cursor", "not a cursor this service handed out") from exc
