@@ -196,7 +196,11 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "LOG_LEVEL": log_level,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A broken pooled connection is found before use (pre-ping), so the service is back by
+        # itself as soon as the database is; errors never carry the statement's parameters.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # While the database is away, requests get 503 with this Retry-After.
+        "DATABASE_RETRY_AFTER_SECONDS": _int(env, "DATABASE_RETRY_AFTER_SECONDS", 2, minimum=1),
         "TIMEZONE": timezone,
         # Tokens issued by `flask tokens issue` (HS256, signed with SECRET_KEY).
         "LOCAL_TOKENS": local_tokens,

@@ -15,6 +15,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api as _SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from incidents.errors import DomainError
@@ -113,6 +114,24 @@ class Api(_SmorestApi):
     def _register_error_handlers(self):
         super()._register_error_handlers()
         self._app.register_error_handler(DomainError, self.handle_domain_error)
+        self._app.register_error_handler(sa_exc.DBAPIError, self.handle_database_error)
+        self._app.register_error_handler(sa_exc.TimeoutError, self.handle_database_error)
+
+    def handle_database_error(self, error: Exception):
+        """The database away (restarting, unreachable, shutting down, locked, or no
+        connection free in the pool) is a 503 with Retry-After, so clients and load balancers
+        try again; the transaction was rolled back, nothing was written. Any other database
+        error is a bug: a 500. Neither body nor log carries SQL or its parameters."""
+        if database_unavailable(error):
+            log.warning("database unavailable: %s", _describe_database_error(error))
+            return problem_response(
+                503,
+                "The database is not reachable at the moment; nothing was saved. "
+                "Try again shortly (see Retry-After).",
+                headers={"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER_SECONDS"])},
+            )
+        log.error("database error: %s", _describe_database_error(error))
+        return problem_response(500, "The server could not complete the request.")
 
     def handle_domain_error(self, error: DomainError):
         return problem_response(
@@ -149,6 +168,43 @@ class Api(_SmorestApi):
         if error.code == 405:
             headers.update({k: v for k, v in error.get_headers() if k == "Allow"})
         return problem_response(error.code, detail, errors=errors, headers=headers)
+
+
+# SQLSTATE classes of a database that is away rather than a statement that is wrong:
+# 08 connection exceptions, 57 operator intervention (shutdown, starting up, cancelled),
+# 53 insufficient resources (too many connections).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "57", "53")
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def database_unavailable(error: Exception) -> bool:
+    """Whether a database error means "the database is away", not "the statement is wrong"."""
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection free in time
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, sa_exc.DisconnectionError):
+        return True
+    if not isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return False
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    if type(original).__module__.startswith("sqlite3"):
+        return str(original).lower().startswith(_SQLITE_BUSY)
+    # psycopg gives no SQLSTATE when it could not connect or lost the connection.
+    return True
+
+
+def _describe_database_error(error: Exception) -> str:
+    """The kind of failure, for the log: the driver's class and SQLSTATE, never the statement
+    or its parameters (they can hold what a reporter wrote)."""
+    original = getattr(error, "orig", None) or error
+    sqlstate = getattr(original, "sqlstate", None)
+    return f"{type(original).__module__}.{type(original).__name__}" + (
+        f" (SQLSTATE {sqlstate})" if sqlstate else ""
+    )
 
 
 def _seconds_until_reset() -> int:
