@@ -76,13 +76,14 @@ def report(data: dict[str, Any]) -> tuple[Incident, str]:
     data = {field: data[field] for field in ANONYMOUS_FIELDS if field in data}
     additional = reporting.check_new_report(data)
     received = this_hour()
+    managers = notifications.managers_to_tell(data["unit_id"], None, None)
     incident = reporting.new_incident(data, additional, anonymous=True, reporter_id=None)
     incident.created_at = incident.updated_at = received
     db.session.flush()
     code = new_receipt_code()
     db.session.add(AnonymousReceipt(incident_id=incident.id, code_hash=hash_code(code)))
     audit.record(None, AuditAction.CREATE, incident.id, detail="anonymous report", at=received)
-    notifications.new_incident(incident)
+    notifications.new_incident(incident, managers)
     return incident, code
 
 

@@ -91,10 +91,14 @@ def _people_told(incident: Incident) -> list[User]:
     return [db.session.get(User, i) for i in dict.fromkeys(ids)]
 
 
-def new_incident(incident: Incident) -> None:
-    recipients = unit_managers(
-        incident.unit_id, exclude={incident.reporter_id, incident.exposed_user_id}
-    )
+def managers_to_tell(unit_id: int, reporter_id: int | None, exposed_user_id: int | None):
+    """Who hears of a new incident in the unit: its managers, but not the reporter or the
+    exposed employee themselves. Read before the report takes its reference number (the year's
+    counter stays locked from then until commit, so what follows should be writes only)."""
+    return unit_managers(unit_id, exclude={reporter_id, exposed_user_id})
+
+
+def new_incident(incident: Incident, recipients: list[User]) -> None:
     subject = f"Ny händelse / New incident {incident.reference}"
     body = (
         f"En ny händelse, {incident.reference}, har rapporterats i en enhet du är chef för. "

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from incidents.auth import incident_scope, may_report
 from incidents.clock import local_midnight, to_local, utcnow
@@ -50,20 +51,25 @@ EDITABLE_FIELDS = (
 
 def next_reference(year: int) -> str:
     """OP-<year>-<number>: the next number of the year, taken under the counter row's lock so
-    that concurrent reports never share one; the counter only moves forward."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(ReferenceCounter)
-        .values(year=year, last_number=0)
-        .on_conflict_do_nothing(index_elements=["year"])
-    )
-    number = db.session.execute(
+    that concurrent reports never share one; the counter only moves forward, and a report that
+    fails rolls its number back. The lock is held until commit, so callers take the number
+    after their reads."""
+    take = (
         update(ReferenceCounter)
         .where(ReferenceCounter.year == year)
         .values(last_number=ReferenceCounter.last_number + 1)
         .returning(ReferenceCounter.last_number)
-    ).scalar_one()
+    )
+    number = db.session.execute(take).scalar_one_or_none()
+    if number is None:  # the year's first report
+        dialect = db.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(ReferenceCounter)
+            .values(year=year, last_number=0)
+            .on_conflict_do_nothing(index_elements=["year"])
+        )
+        number = db.session.execute(take).scalar_one()
     return f"OP-{year}-{number:06d}"
 
 
@@ -142,20 +148,26 @@ def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
         if colleague.id == reporter.id:
             raise field_error("on_behalf_of", "leave it out when you report for yourself")
 
+    managers = notifications.managers_to_tell(
+        data["unit_id"], reporter.id, on_behalf_of_id or reporter.id
+    )
+    # From the reference on, the year's counter is locked until commit: writes only.
     incident = new_incident(
         data, additional, reporter_id=reporter.id, on_behalf_of_id=on_behalf_of_id
     )
     db.session.flush()
     audit.record(reporter, AuditAction.CREATE, incident.id)
-    notifications.new_incident(incident)
+    notifications.new_incident(incident, managers)
     return incident
 
 
 def find_in_scope(user: User, incident_id: int) -> Incident:
     """The incident if the user's scope holds it; else 404, with the denial audited."""
-    incident = db.session.scalar(
-        select(Incident).where(Incident.id == incident_id, incident_scope(user))
-    )
+    incident = db.session.scalars(
+        select(Incident)
+        .options(joinedload(Incident.forms))  # one query, not two: every read needs the forms
+        .where(Incident.id == incident_id, incident_scope(user))
+    ).unique().one_or_none()
     if incident is None:
         # Outside the scope and non-existent look the same (404), so existence does not leak.
         raise audit.denied(
