@@ -13,9 +13,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from incidents.domain import CATEGORY_LABELS, Category
 from incidents.errors import NotFound
 from incidents.models import User
@@ -53,6 +50,11 @@ def _period(params: dict[str, Any]) -> str:
 def render(name: str, user: User, params: dict[str, Any]) -> bytes:
     if name not in TITLES:
         raise NotFound(f"There is no chart {name!r}; there are: {', '.join(NAMES)}.")
+    # matplotlib is imported when the first chart is drawn: it is a second and a half of every
+    # worker's and command's start-up, and most never draw a chart.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     lang, period = params["lang"], _period(params)
     # A Figure of its own, not pyplot: pyplot keeps global state and is not thread-safe, and
     # web workers and the scheduler's job threads draw at the same time.

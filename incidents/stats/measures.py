@@ -17,8 +17,12 @@ from sqlalchemy import Integer, case, cast, func, select
 from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, User
 from incidents.stats import disclosure
-from incidents.stats.incidents import audit_unsuppressed, require_hr_for_unsuppressed
-from incidents.stats.periods import month_bucket, occurred_within, tertial_label, year_label
+from incidents.stats.incidents import (
+    audit_unsuppressed,
+    require_hr_for_unsuppressed,
+    with_periods,
+)
+from incidents.stats.periods import month_bucket, occurred_within
 from incidents.stats.scope import Selection, select_units
 
 KEYS = ("category", "unit", "month", "tertial", "year")
@@ -68,15 +72,6 @@ def base_query(selection: Selection, params: dict[str, Any], keys: list[str], me
         *occurred_within(params["from"], params["to"]),
         Incident.unit_id.in_(selection.all_unit_ids),
     ).group_by(*columns)
-
-
-def with_periods(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
-    """Add the tertial, year and row unit of each (month, leaf unit) group."""
-    frame = frame.copy()
-    frame["tertial"] = frame["month"].map(tertial_label)
-    frame["year"] = frame["month"].map(year_label)
-    frame["unit"] = frame["leaf_unit_id"].map(selection.row_units())
-    return frame
 
 
 def empty(keys: list[str], sums: list[str]) -> pd.DataFrame:

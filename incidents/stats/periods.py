@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from sqlalchemy import case, literal
+from flask import current_app
+from sqlalchemy import String, case, literal
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from incidents.clock import local_midnight
 from incidents.errors import field_error
@@ -49,12 +52,37 @@ def months_between(start: date, end: date) -> list[date]:
     return months
 
 
+class _LocalMonth(FunctionElement):
+    """The local month ('2026-02') of a UTC moment. PostgreSQL reckons it with its own time-zone
+    rules (one function call per row); elsewhere (SQLite has no time zones) a CASE over the
+    local month boundaries computed here (one comparison per month and row). Both agree for
+    moments inside the period, the only ones a statistics query counts."""
+
+    type = String()
+    inherit_cache = True
+    name = "local_month"
+
+
+@compiles(_LocalMonth)
+def _local_month_by_boundaries(element, compiler, **kw):
+    _column, by_boundaries, _zone = element.clauses
+    return compiler.process(by_boundaries, **kw)
+
+
+@compiles(_LocalMonth, "postgresql")
+def _local_month_by_zone(element, compiler, **kw):
+    column, _by_boundaries, zone = element.clauses
+    return (f"to_char(timezone({compiler.process(zone, **kw)}, {compiler.process(column, **kw)})"
+            ", 'YYYY-MM')")
+
+
 def month_bucket(column, start: date, end: date) -> ColumnElement[str]:
     """An SQL expression naming the local month ('2026-02') a UTC moment falls in, for moments
     between start and end (inclusive days)."""
     months = months_between(start, end)
     whens = [(column < local_midnight(next_month(m)), literal(month_label(m))) for m in months]
-    return case(*whens, else_=literal(month_label(months[-1])))
+    by_boundaries = case(*whens, else_=literal(month_label(months[-1])))
+    return _LocalMonth(column, by_boundaries, literal(current_app.config["TIMEZONE"]))
 
 
 def occurred_within(start: date, end: date):
