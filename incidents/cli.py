@@ -204,7 +204,35 @@ def scheduler_run(job_id: str):
     click.echo(f"{job_id}: {result}")
 
 
+@click.command("demo-data")
+@click.option("--units", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--incidents", type=click.IntRange(min=0), default=100_000, show_default=True)
+@click.option("--years", type=click.IntRange(min=1, max=20), default=3, show_default=True)
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of the demo period (default: today).")
+@click.option("--seed", type=int, default=1, show_default=True)
+def demo_data(units: int, incidents: int, years: int, until, seed: int):
+    """Fill an EMPTY database with a made-up municipality and its incidents (docs/performance.md).
+    Refused in production and when the database holds anything."""
+    from incidents import demo
+
+    plan = demo.DemoPlan(units=units, incidents=incidents, years=years, seed=seed,
+                         until=until.date() if until else None)
+    started = time.perf_counter()
+    try:
+        made = demo.load(plan)
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.detail)
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in made.seconds.items())
+    click.echo(f"demo data: {made.units} units, {made.users} users, {made.incidents} incidents "
+               f"({made.forms} forms) in {time.perf_counter() - started:.1f} s ({steps})")
+    click.echo(f"sign in as: {made.hr_email} (hr), {made.admin_email} (admin), "
+               f"{made.manager_email} (manager), {made.employee_email} (employee)")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(demo_data)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(outbox_cli)
