@@ -201,6 +201,9 @@ def _tables_and_files(
         support_table(reader, _query(SupportStatsQuerySchema, {**common, "group_by": "unit"})),
     ]
     darkness = dark_figure(reader, _query(DarkFigureQuerySchema, common))
+    chart_params = _query(ChartQuerySchema, {**common, "period": "month"})
+    chart_tables = {chart: charts.chart_table(chart, reader, chart_params)
+                    for chart in charts.NAMES}
     content: dict[str, Any] = {}
     files: list[SummaryFile] = []
     for lang in LANGUAGES:
@@ -214,9 +217,8 @@ def _tables_and_files(
         files.append(_file(f"summary.{lang}.xlsx", export.XLSX,
                            export.xlsx_bytes(tables, lang, dark_figure=darkness)))
         for chart in charts.NAMES:
-            params = _query(ChartQuerySchema, {**common, "lang": lang, "period": "month"})
-            files.append(_file(f"{chart}.{lang}.png", "image/png",
-                               charts.render(chart, reader, params)))
+            drawn = charts.draw(chart, chart_tables[chart], {**chart_params, "lang": lang})
+            files.append(_file(f"{chart}.{lang}.png", "image/png", drawn))
     content["period"] = period
     return content, files
 

@@ -16,7 +16,7 @@ from typing import Any
 from incidents.domain import CATEGORY_LABELS, Category
 from incidents.errors import NotFound
 from incidents.models import User
-from incidents.stats.incidents import incident_table
+from incidents.stats.incidents import StatsTable, incident_table
 from incidents.stats.periods import (
     month_label,
     months_between,
@@ -50,6 +50,19 @@ def _period(params: dict[str, Any]) -> str:
 def render(name: str, user: User, params: dict[str, Any]) -> bytes:
     if name not in TITLES:
         raise NotFound(f"There is no chart {name!r}; there are: {', '.join(NAMES)}.")
+    return draw(name, chart_table(name, user, params), params)
+
+
+def chart_table(name: str, user: User, params: dict[str, Any]) -> StatsTable:
+    """The table a chart is drawn from; the same for every language, so a summary draws its
+    charts in Swedish and English from one reckoning."""
+    period = _period(params)
+    if name == "incidents-by-form":
+        return incident_table(user, {**params, "group_by": [period, "category"]})
+    return police_table(user, {**params, "group_by": [period]})
+
+
+def draw(name: str, table: StatsTable, params: dict[str, Any]) -> bytes:
     # matplotlib is imported when the first chart is drawn: it is a second and a half of every
     # worker's and command's start-up, and most never draw a chart.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -64,11 +77,12 @@ def render(name: str, user: User, params: dict[str, Any]) -> bytes:
     # them (tight_layout) cost a quarter of the drawing time.
     axes = figure.add_axes((0.08, 0.2, 0.9, 0.72))
     if name == "incidents-by-form":
-        hidden, threshold = _incidents_by_form(axes, user, params, period, lang)
+        hidden = _incidents_by_form(axes, table, period, lang)
     else:
-        hidden, threshold = _police_share(axes, user, params, period, lang)
+        hidden = _police_share(axes, table, params, period, lang)
     axes.set_title(TITLES[name][lang])
     if hidden:
+        threshold = table.suppression["threshold"]
         figure.text(0.01, 0.01, SUPPRESSED_NOTE[lang].format(n=threshold - 1), fontsize=8)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -84,8 +98,7 @@ def _all_periods(params: dict[str, Any], period: str) -> list[str]:
     return list(dict.fromkeys(str(year_label(m)) for m in months))
 
 
-def _incidents_by_form(axes, user, params, period, lang):
-    table = incident_table(user, {**params, "group_by": [period, "category"]})
+def _incidents_by_form(axes, table: StatsTable, period: str, lang: str) -> bool:
     rows = table.rows
     periods = sorted(rows[period].unique().tolist()) if len(rows) else []
     bottom = [0] * len(periods)
@@ -101,12 +114,10 @@ def _incidents_by_form(axes, user, params, period, lang):
     axes.set_ylabel("Antal" if lang == "sv" else "Count")
     axes.legend(fontsize=8)
     axes.tick_params(axis="x", labelrotation=45)
-    hidden = bool(len(rows)) and bool(rows["suppressed"].astype(bool).any())
-    return hidden, table.suppression["threshold"]
+    return bool(len(rows)) and bool(rows["suppressed"].astype(bool).any())
 
 
-def _police_share(axes, user, params, period, lang):
-    table = police_table(user, {**params, "group_by": [period]})
+def _police_share(axes, table: StatsTable, params, period: str, lang: str) -> bool:
     rows = table.rows
     by_period = {str(row[period]): row for _, row in rows.iterrows()}
     # Every period of the range on the axis; one without incidents is a gap, not left out.
@@ -128,5 +139,4 @@ def _police_share(axes, user, params, period, lang):
     axes.set_ylim(0, 100)
     axes.set_ylabel("Procent" if lang == "sv" else "Per cent")
     axes.tick_params(axis="x", labelrotation=45)
-    hidden = any(bool(s) for s in rows["suppressed"]) if len(rows) else False
-    return hidden, table.suppression["threshold"]
+    return any(bool(s) for s in rows["suppressed"]) if len(rows) else False
