@@ -1,5 +1,10 @@
 """Access matrix: every endpoint in incidents/api × every role × in and out of scope.
 
+This file holds the foundation's endpoints (units, users, me, audit, incidents) and the
+table-driven machinery the other parts share: test_access_matrix_case.py (the parts of a case),
+test_access_matrix_anonymous.py, test_access_matrix_stats.py (statistics, surveys, workshops,
+summaries). test_access_matrix_coverage.py fails for an endpoint that none of them covers.
+
 The rules (issue: foundation; DESIGN.md §3):
 
 * employee; manager — the units they lead and every unit below them; hr — all incidents;
@@ -12,14 +17,19 @@ The rules (issue: foundation; DESIGN.md §3):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import jwt
 import pytest
+import sqlalchemy as sa
 
-from incidents.models import Unit, User
+from incidents.auth import issue_local_token
+from incidents.extensions import db
+from incidents.models import AuditEntry, Unit, User
 
 # -- the world every test runs in ------------------------------------------------------------
 
@@ -27,6 +37,7 @@ from incidents.models import Unit, User
 ROLES = {
     "employee": "employee_a1",
     "manager": "manager_a",
+    "manager_out": "manager_b1",  # leads B1 only; for these endpoints the role is what counts
     "hr": "hr",
     "admin": "admin",
     "admin_hr": "admin_hr",
@@ -87,6 +98,17 @@ class World:
 
 @pytest.fixture
 def world(make, org) -> World:
+    return build_world(make, org, INCIDENTS)
+
+
+@pytest.fixture
+def people(make, org) -> World:
+    """The units and users of the world with a single incident: for the tests that do not look
+    at the scope (role gates, tokens), which need no more and run faster without."""
+    return build_world(make, org, {"a1_by_employee": INCIDENTS["a1_by_employee"]})
+
+
+def build_world(make, org, reported: dict[str, tuple[str, str, str | None]]) -> World:
     units = {
         name: getattr(org, name) for name in ("root", "forv", "dept_a", "a1", "a2", "dept_b", "b1")
     }
@@ -108,7 +130,7 @@ def world(make, org) -> World:
         "employee", "manager", unit=org.a2, leads=(org.a2, org.dept_b)
     )
     incidents = {}
-    for name, (reporter, unit, on_behalf_of) in INCIDENTS.items():
+    for name, (reporter, unit, on_behalf_of) in reported.items():
         overrides = {"on_behalf_of": users[on_behalf_of].id} if on_behalf_of else {}
         incidents[name] = make.incident(users[reporter], units[unit], **overrides).id
     return World(users=users, units=units, incidents=incidents)
@@ -230,27 +252,32 @@ def etag_read_by_admin(client, make, world: World, path: str) -> str:
         for role in ROLES
     ],
 )
-def test_each_endpoint_admits_exactly_the_roles_its_rule_names(client, make, world, gate, role):
-    path = world.path(gate.path)
+def test_each_endpoint_admits_exactly_the_roles_its_rule_names(
+    client, make, people, db_session, gate, role
+):
+    path = people.path(gate.path)
     extra = {}
     if gate.method == "PATCH":  # send the current ETag, so only the role can stand in the way
-        extra["If-Match"] = etag_read_by_admin(client, make, world, path)
-    headers = make.headers(world.users[ROLES[role]], **extra)
+        extra["If-Match"] = etag_read_by_admin(client, make, people, path)
+    headers = make.headers(people.users[ROLES[role]], **extra)
+
+    before = snapshot(db_session.get_bind())
 
     response = call(client, gate.method, path, headers, gate.body)
 
     expected = gate.expected[role]
     if expected == 403:
         assert_problem(response, 403)
+        assert changed_tables(before, snapshot(db_session.get_bind())) == []
     else:
         assert response.status_code == expected, response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ["employee", "manager", "hr"])
-def test_no_one_but_an_admin_can_give_themselves_the_admin_role(client, make, world, role):
-    user = world.users[ROLES[role]]
-    path = world.path(f"/api/v1/users/{user.id}")
-    etag = etag_read_by_admin(client, make, world, path)
+def test_no_one_but_an_admin_can_give_themselves_the_admin_role(client, make, people, role):
+    user = people.users[ROLES[role]]
+    path = people.path(f"/api/v1/users/{user.id}")
+    etag = etag_read_by_admin(client, make, people, path)
 
     response = client.patch(
         path,
@@ -264,8 +291,8 @@ def test_no_one_but_an_admin_can_give_themselves_the_admin_role(client, make, wo
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_me_tells_every_signed_in_user_who_they_are(client, make, world, role):
-    user = world.users[ROLES[role]]
+def test_me_tells_every_signed_in_user_who_they_are(client, make, people, role):
+    user = people.users[ROLES[role]]
 
     response = client.get("/api/v1/me", headers=make.headers(user))
 
@@ -356,8 +383,8 @@ def assert_unauthorized(response) -> None:
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
-def test_every_kind_of_bad_token_is_401_with_a_json_body(app, client, make, world, kind):
-    value = bad_authorization(kind, app, make, world)
+def test_every_kind_of_bad_token_is_401_with_a_json_body(app, client, make, people, kind):
+    value = bad_authorization(kind, app, make, people)
     headers = {} if value is None else {"Authorization": value}
 
     assert_unauthorized(client.get("/api/v1/me", headers=headers))
@@ -370,23 +397,23 @@ def test_every_kind_of_bad_token_is_401_with_a_json_body(app, client, make, worl
     ids=[f"{method} {template}" for method, template, _ in PROTECTED],
 )
 def test_every_protected_endpoint_is_401_without_a_valid_token(
-    app, client, make, world, method, template, body, kind
+    app, client, make, people, method, template, body, kind
 ):
-    value = bad_authorization(kind, app, make, world)
+    value = bad_authorization(kind, app, make, people)
     headers = {} if value is None else {"Authorization": value}
     if body == "incident":
-        body = incident_body(world)
-    path = world.path(template.replace("{incident}", str(world.incidents["a1_by_employee"])))
+        body = incident_body(people)
+    path = people.path(template.replace("{incident}", str(people.incidents["a1_by_employee"])))
 
     assert_unauthorized(call(client, method, path, headers, body))
 
 
 @pytest.mark.parametrize("kind", ["no header", "malformed", "valid employee token"])
-def test_categories_are_public(app, client, make, world, kind):
+def test_categories_are_public(app, client, make, people, kind):
     if kind == "valid employee token":
-        headers = make.headers(world.users["employee_a1"])
+        headers = make.headers(people.users["employee_a1"])
     else:
-        value = bad_authorization(kind, app, make, world)
+        value = bad_authorization(kind, app, make, people)
         headers = {} if value is None else {"Authorization": value}
 
     response = client.get("/api/v1/categories", headers=headers)
@@ -400,7 +427,14 @@ def test_categories_are_public(app, client, make, world, kind):
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [("employee", 201), ("manager", 201), ("hr", 201), ("admin", 403), ("admin_hr", 201)],
+    [
+        ("employee", 201),
+        ("manager", 201),
+        ("manager_out", 201),
+        ("hr", 201),
+        ("admin", 403),
+        ("admin_hr", 201),
+    ],
 )
 def test_every_role_but_a_pure_admin_may_report_an_incident(client, make, world, role, expected):
     user = world.users[ROLES[role]]
@@ -606,3 +640,301 @@ def test_the_reporter_changes_an_incident_only_with_its_current_etag(
 
     assert_problem(response, expected)
     assert read_as_hr(client, make, world, incident_id).get_json()["description"] == before
+
+
+# -- nothing written ----------------------------------------------------------------------------
+
+
+def snapshot(connection) -> dict[str, list[str]]:
+    """Every row of every table, each as text, in one query. The audit trail's denials are kept
+    apart (DENIALS): a refused request may leave its ``access_denied`` entry, and nothing else."""
+    state: dict[str, list[str]] = {}
+    for table, row in connection.exec_driver_sql(_snapshot_sql(connection.dialect)):
+        state.setdefault(table, []).append(row)
+    return {table: sorted(rows) for table, rows in state.items()}
+
+
+def denials_of(state: dict[str, list[str]], incident_id: int) -> int:
+    """How many access_denied entries of the incident a snapshot holds."""
+    return sum(1 for row in state.get(DENIALS, []) if row.split("|")[4] == str(incident_id))
+
+
+@cache
+def _snapshot_sql(dialect) -> str:
+    """The query as plain SQL, made once: a statement this large costs SQLAlchemy more to look
+    up in its cache and bind than the database to run."""
+
+    def as_text(column):
+        if isinstance(column.type, sa.LargeBinary):  # bytes are not text: their hex digits
+            if dialect.name == "sqlite":
+                return sa.func.hex(column)
+            return sa.func.encode(column, "hex")
+        return sa.cast(column, sa.Text)
+
+    def rows_of(table, name: str):
+        row = sa.literal("")
+        for column in table.columns:
+            row = row.op("||")(sa.func.coalesce(as_text(column), "-")).op("||")("|")
+        return sa.select(sa.literal(name, sa.Text).label("t"), row.label("r"))
+
+    audit = AuditEntry.__table__
+    selects = [rows_of(table, table.name) for table in db.metadata.sorted_tables
+               if table is not audit]
+    selects.append(rows_of(audit, audit.name).where(audit.c.outcome != "denied"))
+    # The denials apart: (id, at, actor_id, action, incident_id, …), compared by incident_id.
+    selects.append(rows_of(audit, DENIALS).where(audit.c.outcome == "denied"))
+    query = sa.union_all(*selects)
+    return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+DENIALS = "audit_entries (denied)"
+
+
+def changed_tables(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[str]:
+    """The tables whose rows differ; new denials in the audit trail are not a change."""
+    return sorted(
+        name
+        for name in before.keys() | after.keys()
+        if name != DENIALS and before.get(name) != after.get(name)
+    )
+
+
+# -- the table-driven matrix of test_access_matrix_*.py -----------------------------------------
+#
+# A family of endpoints (a case's parts, the anonymous channel, statistics…) names its columns:
+# who calls, with which token, on which object of its world. Each Row is one (method, path) of
+# the API with the status every column expects. One test runs one row: it builds the world once
+# and runs each column in a savepoint that is rolled back, so a write that succeeds for one
+# column does not change what the next one sees.
+
+NO_TOKEN = "<no token>"
+BAD_TOKEN = "<wrong signature>"
+
+
+@dataclass(frozen=True)
+class Who:
+    """A column: the caller (a user of the world, whose token is sent, or NO_TOKEN or
+    BAD_TOKEN) and what the path's placeholders name, e.g. ``{"incident": "x"}``, plus query
+    parameters and headers of its own."""
+
+    user: str
+    on: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    #: on success, one new audit entry whose detail starts so (e.g. unsuppressed statistics)
+    audited: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One (method, path) and the status each column expects.
+
+    ``path``, header and query values may name placeholders ({incident}, {a1}, {survey}…),
+    filled from the world's ids after the column's ``on`` and the row's ``on``. ``body`` is a
+    dict or a function of the world's ids. ``state`` is what the family's world prepares
+    before the columns run. ``who`` adds or overrides columns for this row. ``sees``: for a
+    list, the names of exactly the objects a column gets back (by ``sees_key``). A row with a
+    ``bug`` states the documented rule the app breaks today: a strict xfail (put the columns
+    that fail in a row of their own, so that the other columns stay checked)."""
+
+    method: str
+    path: str
+    expected: dict[str, int]
+    body: Any = None
+    state: str = ""
+    on: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    who: dict[str, Who] = field(default_factory=dict)
+    sees: dict[str, frozenset[str]] = field(default_factory=dict)
+    sees_key: str = "id"
+    bug: str | None = None
+    name: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.name or f"{self.method} {self.path}"
+
+
+def grouped(rows: list[Row], required: frozenset[str], by=lambda row: row.state) -> list:
+    """pytest params, one per group of rows that run in the same world (by default: the same
+    ``state``), so that a test builds its world once for all of them. Each row is checked to
+    name every column the family requires. Rows with a ``bug`` form groups of their own, strict
+    xfails, so that the rows the app keeps stay checked."""
+    for row in rows:
+        missing = required - set(row.expected)
+        assert not missing, f"{row.id}: no expected status for {sorted(missing)}"
+    groups: dict[tuple[str, str | None], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((by(row) or "as reported", row.bug), []).append(row)
+    return [
+        pytest.param(
+            group,
+            id=f"{key} (BUG)" if bug else key,
+            marks=[pytest.mark.xfail(strict=True, reason=f"BUG: {bug}")] if bug else [],
+        )
+        for (key, bug), group in groups.items()
+    ]
+
+
+@dataclass
+class Matrix:
+    """What a family's rows run against: the world's ids by name, a prepared Authorization
+    header per user, and the family's columns and rules."""
+
+    client: Any
+    connection: Any
+    ids: dict[str, Any]
+    authorization: dict[str, str]
+    columns: dict[str, Who]
+    #: incident endpoints: every 403 and 404 of an incident is audited as access_denied
+    audits_denials: bool = False
+    #: a column whose 404 every other 404 must equal, body and all (a nonexistent object)
+    same_404_as: str | None = None
+    #: the scheme a 401 names in WWW-Authenticate
+    challenge: str = "Bearer"
+    #: the database before each column (each runs in a savepoint that is rolled back)
+    _before: dict[str, list[str]] | None = field(default=None, init=False, repr=False)
+
+    def run(self, *rows: Row) -> None:
+        """Every column of every row; fails listing each (row, column) that breaks its rule."""
+        failures = [f"{row.method} {row.path}:\n  " + "\n  ".join(problems)
+                    for row in rows if (problems := self.problems(row))]
+        assert not failures, "\n".join(failures)
+
+    def problems(self, row: Row) -> list[str]:
+        columns = {**self.columns, **row.who}
+        order = sorted(row.expected, key=lambda label: label != self.same_404_as)
+        # Each column runs in a savepoint rolled back after it, so this is the state before each.
+        self._before = None
+        failures: list[str] = []
+        reference_404 = None
+        for label in order:
+            who = columns[label]
+            problem, response = self._run_column(row, who, row.expected[label])
+            if problem:
+                failures.append(f"{label} ({who.user}): {problem}")
+                continue
+            if row.expected[label] == 404 and self.same_404_as:
+                if label == self.same_404_as:
+                    reference_404 = _problem_shape(response)
+                elif reference_404 is not None and _problem_shape(response) != reference_404:
+                    failures.append(
+                        f"{label} ({who.user}): the 404 differs from a nonexistent one's: "
+                        f"{_problem_shape(response)} != {reference_404}"
+                    )
+            if label in row.sees:
+                seen = _listed(response.get_json(), row.sees_key)
+                wanted = {self.ids[name] for name in row.sees[label]}
+                if seen != wanted:
+                    names = {v: k for k, v in self.ids.items() if isinstance(v, int)}
+                    failures.append(
+                        f"{label} ({who.user}): sees {sorted(names.get(i, i) for i in seen)}, "
+                        f"should see {sorted(row.sees[label])}"
+                    )
+        return failures
+
+    def _values(self, row: Row, who: Who) -> dict[str, Any]:
+        values = dict(self.ids)
+        for placeholder, name in {**row.on, **who.on}.items():
+            if name in self.ids:
+                values[placeholder] = self.ids[name]
+        return values
+
+    def _headers(self, row: Row, who: Who, values: dict[str, Any]) -> dict[str, str]:
+        headers = {k: v.format(**values) for k, v in {**row.headers, **who.headers}.items()}
+        if who.user == BAD_TOKEN:
+            headers["Authorization"] = self.authorization[BAD_TOKEN]
+        elif who.user != NO_TOKEN:
+            headers["Authorization"] = self.authorization[who.user]
+        return headers
+
+    def _run_column(self, row: Row, who: Who, expected: int):
+        values = self._values(row, who)
+        path = row.path.format(**values)
+        query = {
+            k: v.format(**values) if isinstance(v, str) else v
+            for k, v in {**row.query, **who.query}.items()
+        }
+        headers = self._headers(row, who, values)
+        body = row.body(values) if callable(row.body) else row.body
+        incident_id = values.get("incident")
+        refused = expected >= 400
+        if (refused or who.audited) and self._before is None:
+            self._before = snapshot(self.connection)
+        savepoint = self.connection.begin_nested()
+        try:
+            response = self.client.open(
+                path, method=row.method, headers=headers, query_string=query, json=body
+            )
+            problem = _status_problem(response, expected, self.challenge)
+            checked = problem is None and (refused or who.audited)
+            after = snapshot(self.connection) if checked else {}
+            if problem is None and refused:
+                written = changed_tables(self._before, after)
+                if written:
+                    problem = f"refused with {expected}, but wrote to {written}"
+            if problem is None and self.audits_denials and expected in (403, 404):
+                if denials_of(after, incident_id) != denials_of(self._before, incident_id) + 1:
+                    problem = f"the {expected} was not audited as access_denied"
+            if problem is None and who.audited and not refused:
+                new = [entry for entry in after.get("audit_entries", [])
+                       if entry not in self._before.get("audit_entries", [])]
+                if not any(f"|{who.audited}" in entry for entry in new):
+                    problem = f"not audited: no new entry '{who.audited}…' in {new}"
+        finally:
+            savepoint.rollback()
+        return problem, response
+
+
+def _status_problem(response, expected: int, challenge: str) -> str | None:
+    """What is wrong with the response, if anything: the status, and for an error a JSON problem
+    body of that status (a 401 also names its scheme in WWW-Authenticate)."""
+    if response.status_code != expected:
+        return f"expected {expected}, got {response.status_code}: {_text(response)}"
+    if expected < 400:
+        return None
+    if not response.is_json or (response.get_json() or {}).get("status") != expected:
+        return f"{expected} without a JSON problem body: {response.content_type} {_text(response)}"
+    if expected == 401 and not response.headers.get("WWW-Authenticate", "").startswith(challenge):
+        return f"401 without WWW-Authenticate: {challenge} …"
+    return None
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)[:300] if response.is_json else response.content_type
+
+
+def _problem_shape(response) -> tuple:
+    body = response.get_json()
+    return (
+        response.status_code,
+        response.content_type,
+        sorted(body),
+        body["title"],
+        re.sub(r"\d+", "<n>", body["detail"]),
+        body.get("errors"),
+    )
+
+
+def _listed(body: Any, key: str) -> set:
+    items = body["items"] if isinstance(body, dict) else body
+    return {item[key] for item in items}
+
+
+def authorization_headers(app, users: dict[str, User]) -> dict[str, str]:
+    """An Authorization header per user of a world, and BAD_TOKEN: a token for the user who
+    could do most (admin_hr), signed with another key."""
+    headers = {name: f"Bearer {issue_local_token(user)}" for name, user in users.items()}
+    claims = _claims(app, str(users["admin_hr"].id))
+    headers[BAD_TOKEN] = "Bearer " + jwt.encode(claims, _OTHER_SECRET, algorithm="HS256")
+    return headers
+
+
+#: (method, path) of the endpoints the foundation tests above cover for every role: the
+#: role gates, the incident endpoints (scope tests and 401s) and the public categories.
+FOUNDATION_COVERS = [
+    *((gate.method, gate.path) for gate in GATES),
+    *((method, template) for method, template, _ in PROTECTED),
+    ("GET", "/api/v1/categories"),  # test_categories_are_public
+]
