@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from incidents.api import (
     anonymous,
     audit,
@@ -18,6 +20,7 @@ from incidents.api import (
     users,
     workshops,
 )
+from incidents.extensions import PROBLEM_JSON
 
 BLUEPRINTS = [
     incidents.blp,
@@ -44,5 +47,18 @@ def register(api) -> None:
     api.spec.components.security_scheme(
         "receiptCode", {"type": "apiKey", "in": "header", "name": "X-Receipt-Code"}
     )
+    _document_problem_json(api)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+
+
+def _document_problem_json(api) -> None:
+    """Every error body is served as application/problem+json (extensions.problem_response);
+    flask-smorest registers its error responses under application/json. Say what is sent."""
+    errors = {status.name for status in HTTPStatus if status >= 400} | {"DEFAULT_ERROR"}
+    components = api.spec.components
+    for registry in (components.responses, components.responses_lazy):
+        for name, response in registry.items():
+            content = response.get("content") or {}
+            if name in errors and "application/json" in content:
+                content[PROBLEM_JSON] = content.pop("application/json")

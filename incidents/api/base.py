@@ -15,8 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from incidents import auth
-from incidents.errors import Conflict, DomainError, PreconditionFailed, PreconditionRequired
+from incidents.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from incidents.extensions import db
+from incidents.schemas.common import MAX_ID
 from incidents.services import audit, idempotency
 
 
@@ -63,8 +70,22 @@ def unit_of_work(view: Callable) -> Callable:
     return wrapper
 
 
+def ids_that_can_exist(view: Callable) -> Callable:
+    """An id in the path beyond the ids a row can have names nothing: 404, as an unknown id,
+    before it reaches the database (SQLite cannot bind one past 2^63: a 500)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        for name, value in kwargs.items():
+            if name.endswith("_id") and isinstance(value, int) and value > MAX_ID:
+                raise NotFound(f"There is no {name.removesuffix('_id').replace('_', ' ')} {value}.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 class ApiView(MethodView):
-    decorators = [unit_of_work]
+    decorators = [unit_of_work, ids_that_can_exist]
 
 
 def _keeps_no_idempotency_key(view: Callable) -> Callable:
@@ -81,7 +102,7 @@ class UnlinkableView(ApiView):
     answers): no Idempotency-Key record is kept, since it would store the caller beside the
     request and its answer. A retry is a new request."""
 
-    decorators = [unit_of_work, _keeps_no_idempotency_key]
+    decorators = [unit_of_work, _keeps_no_idempotency_key, ids_that_can_exist]
 
 
 def authenticated(blp, *roles: str) -> Callable:

@@ -7,6 +7,7 @@ from marshmallow import validate
 
 from incidents.domain import FollowUpType, Rating3, SupportType
 from incidents.schemas.common import (
+    ID_RANGE,
     StrictSchema,
     UTCDateTime,
     enum_field,
@@ -41,7 +42,7 @@ class FollowUpCreateSchema(StrictSchema):
     note = _note(required=True)
     occurred_at = UTCDateTime(required=True)
     corrects_id = ma.fields.Integer(
-        strict=True, allow_none=True,
+        strict=True, allow_none=True, validate=ID_RANGE,
         metadata={"description": "The entry this one corrects (entries are never changed)"},
     )
 

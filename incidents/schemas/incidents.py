@@ -16,21 +16,20 @@ from incidents.domain import (
     TargetedMatter,
 )
 from incidents.schemas.common import (
+    ID_RANGE,
+    MAX_ID,
     LabelSchema,
     StrictSchema,
     UTCDateTime,
+    day_in_range,
     enum_field,
     free_text_characters,
     no_control_characters,
+    strict_boolean,
 )
 
 EARLIEST_OCCURRENCE = datetime(2000, 1, 1, tzinfo=UTC)
 DESCRIPTION_MAX = 10_000
-
-
-def _bool(**kwargs):
-    """JSON true/false only: "yes" or 1 for a yes/no question is more likely a mistake."""
-    return ma.fields.Boolean(truthy={True}, falsy={False}, **kwargs)
 
 
 def _not_too_early(value: datetime) -> None:
@@ -54,7 +53,7 @@ def report_fields(required: bool) -> dict[str, ma.fields.Field]:
             metadata={"description": "ISO 8601 with a UTC offset"},
             **req,
         ),
-        "unit_id": ma.fields.Integer(strict=True, **req),
+        "unit_id": ma.fields.Integer(strict=True, validate=ID_RANGE, **req),
         "description": ma.fields.String(
             validate=[
                 validate.Length(min=1, max=DESCRIPTION_MAX),
@@ -66,10 +65,10 @@ def report_fields(required: bool) -> dict[str, ma.fields.Field]:
         "perpetrator": enum_field(Perpetrator, allow_none=True),
         "channel": enum_field(Channel, allow_none=True),
         "targeted_matter": enum_field(TargetedMatter, allow_none=True),
-        "family_targeted": _bool(**opt_default(False)),
-        "injured": _bool(**opt_default(False)),
-        "sick_leave": _bool(**opt_default(False)),
-        "ia_reported": _bool(**opt_default(False)),
+        "family_targeted": strict_boolean(**opt_default(False)),
+        "injured": strict_boolean(**opt_default(False)),
+        "sick_leave": strict_boolean(**opt_default(False)),
+        "ia_reported": strict_boolean(**opt_default(False)),
         "ia_reference": ma.fields.String(
             allow_none=True, validate=[validate.Length(min=1, max=100), no_control_characters]
         ),
@@ -81,6 +80,7 @@ IncidentCreateSchema = StrictSchema.from_dict(
         **report_fields(required=True),
         "on_behalf_of": ma.fields.Integer(
             strict=True,
+            validate=ID_RANGE,
             allow_none=True,
             load_default=None,
             metadata={"description": "The exposed colleague's user id, when reporting for them"},
@@ -131,9 +131,13 @@ class IncidentSchema(ma.Schema):
 class IncidentQuerySchema(ma.Schema):
     category = enum_field(Category)
     status = enum_field(IncidentStatus)
-    unit_id = ma.fields.Integer(metadata={"description": "Sub-units included"})
-    occurred_from = ma.fields.Date(metadata={"description": "First day, inclusive (local time)"})
-    occurred_to = ma.fields.Date(metadata={"description": "Last day, inclusive (local time)"})
+    unit_id = ma.fields.Integer(validate=ID_RANGE, metadata={"description": "Sub-units included"})
+    occurred_from = ma.fields.Date(
+        validate=day_in_range, metadata={"description": "First day, inclusive (local time)"}
+    )
+    occurred_to = ma.fields.Date(
+        validate=day_in_range, metadata={"description": "Last day, inclusive (local time)"}
+    )
     limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = ma.fields.String(
         validate=validate.Length(max=200),
@@ -178,6 +182,9 @@ class AuditEntrySchema(ma.Schema):
 
 
 class AuditQuerySchema(ma.Schema):
-    incident_id = ma.fields.Integer()
-    after_id = ma.fields.Integer(metadata={"description": "Return entries after this id"})
+    incident_id = ma.fields.Integer(validate=ID_RANGE)
+    after_id = ma.fields.Integer(
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={"description": "Return entries after this id"},
+    )
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from incidents.domain import UnitKind
-from incidents.schemas.common import StrictSchema, enum_field, no_control_characters
+from incidents.schemas.common import ID_RANGE, StrictSchema, enum_field, no_control_characters
 
 
 class HeadcountSchema(ma.Schema):
@@ -28,13 +28,15 @@ class UnitCreateSchema(StrictSchema):
         validate=[validate.Length(min=1, max=200), no_control_characters],
     )
     kind = enum_field(UnitKind, required=True)
-    parent_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+    parent_id = ma.fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=ID_RANGE
+    )
 
 
 class UnitUpdateSchema(StrictSchema):
     name = ma.fields.String(validate=[validate.Length(min=1, max=200), no_control_characters])
     kind = enum_field(UnitKind)
-    parent_id = ma.fields.Integer(allow_none=True, strict=True)
+    parent_id = ma.fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
 
 
 class HeadcountPutSchema(StrictSchema):

@@ -4,7 +4,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from incidents.domain import Role
-from incidents.schemas.common import StrictSchema, enum_field, no_control_characters
+from incidents.schemas.common import (
+    ID_RANGE,
+    StrictSchema,
+    enum_field,
+    no_control_characters,
+    strict_boolean,
+)
 
 
 def _email():
@@ -35,22 +41,26 @@ class UserCreateSchema(StrictSchema):
         required=True, validate=[validate.Length(min=1, max=200), no_control_characters]
     )
     roles = _roles(required=True)
-    unit_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
-    leads_unit_ids = ma.fields.List(
-        ma.fields.Integer(strict=True), load_default=list, validate=validate.Length(max=500)
+    unit_id = ma.fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=ID_RANGE
     )
-    active = ma.fields.Boolean(load_default=True)
+    leads_unit_ids = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ID_RANGE),
+        load_default=list,
+        validate=validate.Length(max=500),
+    )
+    active = strict_boolean(load_default=True)
 
 
 class UserUpdateSchema(StrictSchema):
     email = ma.fields.Email(validate=validate.Length(max=254))
     name = ma.fields.String(validate=[validate.Length(min=1, max=200), no_control_characters])
     roles = _roles()
-    unit_id = ma.fields.Integer(allow_none=True, strict=True)
+    unit_id = ma.fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
     leads_unit_ids = ma.fields.List(
-        ma.fields.Integer(strict=True), validate=validate.Length(max=500)
+        ma.fields.Integer(strict=True, validate=ID_RANGE), validate=validate.Length(max=500)
     )
-    active = ma.fields.Boolean()
+    active = strict_boolean()
 
 
 class UserQuerySchema(ma.Schema):

@@ -10,6 +10,7 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 
 from incidents.clock import to_local, utcnow
+from incidents.schemas.common import ID_RANGE, day_in_range
 from incidents.stats.incidents import DIMENSIONS
 from incidents.stats.measures import KEYS as MEASURE_KEYS
 
@@ -23,11 +24,15 @@ def _bool(**kwargs):
 class StatsQuerySchema(ma.Schema):
     from_ = ma.fields.Date(
         data_key="from",
+        validate=day_in_range,
         metadata={"description": "First day, inclusive (local time); default 1 January this year"},
     )
-    to = ma.fields.Date(metadata={"description": "Last day, inclusive; default today"})
+    to = ma.fields.Date(
+        validate=day_in_range, metadata={"description": "Last day, inclusive; default today"}
+    )
     unit_id = ma.fields.Integer(
-        metadata={"description": "The unit, sub-units included; default the top of your scope"}
+        validate=ID_RANGE,
+        metadata={"description": "The unit, sub-units included; default the top of your scope"},
     )
     unsuppressed = _bool(
         load_default=False,

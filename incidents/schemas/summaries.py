@@ -7,10 +7,25 @@ from flask import current_app
 from marshmallow import validate
 
 from incidents.domain import SUMMARY_KIND_LABELS, SummaryKind, SummaryOrigin, values
-from incidents.schemas.common import StrictSchema, enum_field
+from incidents.schemas.common import (
+    ID_RANGE,
+    LAST_DAY,
+    REGISTER_START,
+    StrictSchema,
+    enum_field,
+)
 
 PERIOD_KINDS = [SummaryKind.TERTIAL.value, SummaryKind.MONTHLY.value]
 TABLES = ["incidents", "police", "support", "dark-figure"]
+
+
+def _year_in_range(value: str) -> None:
+    """The period's year (its form is checked where it is parsed) within the register's time:
+    from 2000, as incidents (year 0, 1 or 9999 cannot even be turned into local moments)."""
+    year = value[:4]
+    if year.isdigit() and not REGISTER_START.year <= int(year) <= LAST_DAY.year:
+        raise ma.ValidationError(
+            f"the year must be from {REGISTER_START.year} to {LAST_DAY.year}")
 
 
 class SummaryListQuerySchema(ma.Schema):
@@ -19,7 +34,9 @@ class SummaryListQuerySchema(ma.Schema):
         validate=validate.Length(max=20),
         metadata={"description": "2026-T2, 2026-05, or a workshop's date"},
     )
-    unit_id = ma.fields.Integer(metadata={"description": "Summaries of this unit"})
+    unit_id = ma.fields.Integer(
+        validate=ID_RANGE, metadata={"description": "Summaries of this unit"}
+    )
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
@@ -27,11 +44,16 @@ class SummaryCreateSchema(StrictSchema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(PERIOD_KINDS))
     period = ma.fields.String(
         required=True,
-        validate=validate.Length(max=20),
+        # The period as it is stored and looked up: nothing around it, or "2025-01\n" would
+        # be a second summary of 2025-01.
+        validate=[validate.Length(max=20),
+                  validate.Regexp(r"\A\d{4}-(T[1-3]|\d{2})\Z",
+                                  error="a tertial (2026-T2) or a month (2026-05)"),
+                  _year_in_range],
         metadata={"description": "A tertial (2026-T2) or a month (2026-05) that has ended"},
     )
     unit_ids = ma.fields.List(
-        ma.fields.Integer(),
+        ma.fields.Integer(strict=True, validate=ID_RANGE),
         validate=validate.Length(min=1, max=1000),
         metadata={"description": "Default: every organisation and förvaltning"},
     )

@@ -8,7 +8,14 @@ import marshmallow as ma
 from marshmallow import validate
 
 from incidents.domain import Category, values
-from incidents.schemas.common import StrictSchema, UTCDateTime, no_control_characters
+from incidents.schemas.common import (
+    ID_RANGE,
+    StrictSchema,
+    UTCDateTime,
+    day_in_range,
+    no_control_characters,
+    register_day,
+)
 
 MAX_TIMES = 1_000
 
@@ -36,7 +43,7 @@ class SurveyCreateSchema(StrictSchema):
         required=True, validate=[validate.Length(min=1, max=200), no_control_characters]
     )
     unit_ids = ma.fields.List(
-        ma.fields.Integer(strict=True),
+        ma.fields.Integer(strict=True, validate=ID_RANGE),
         required=True,
         validate=validate.Length(min=1, max=500),
         metadata={"description": "The units covered; their sub-units are covered too"},
@@ -49,10 +56,10 @@ class SurveyCreateSchema(StrictSchema):
             "SURVEY_REFERENCE_MONTHS, 18)"
         },
     )
-    opens_at = UTCDateTime(required=True, metadata={"description": "ISO 8601 with a UTC offset"})
-    closes_at = UTCDateTime(
-        required=True, metadata={"description": "After opens_at and in the future"}
-    )
+    opens_at = UTCDateTime(required=True, validate=register_day, metadata={
+        "description": "ISO 8601 with a UTC offset; from 2000 to ten years ahead"})
+    closes_at = UTCDateTime(required=True, validate=register_day, metadata={
+        "description": "After opens_at and in the future; at most ten years ahead"})
 
 
 class SurveySchema(ma.Schema):
@@ -124,11 +131,11 @@ class SurveyResponseReceiptSchema(ma.Schema):
 
 
 class IaCountPutSchema(StrictSchema):
-    unit_id = ma.fields.Integer(required=True, strict=True)
-    period_start = ma.fields.Date(required=True, metadata={"description": "First day (local)"})
-    period_end = ma.fields.Date(
-        required=True, metadata={"description": "Last day, inclusive (local)"}
-    )
+    unit_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
+    period_start = ma.fields.Date(required=True, validate=register_day, metadata={
+        "description": "First day (local); from 2000"})
+    period_end = ma.fields.Date(required=True, validate=register_day, metadata={
+        "description": "Last day, inclusive (local); at most ten years ahead"})
     count = ma.fields.Integer(
         required=True, strict=True, validate=validate.Range(min=0, max=10_000_000)
     )
@@ -146,7 +153,9 @@ class IaCountSchema(ma.Schema):
 
 
 class IaCountQuerySchema(ma.Schema):
-    unit_id = ma.fields.Integer(metadata={"description": "This unit and the units below it"})
+    unit_id = ma.fields.Integer(
+        validate=ID_RANGE, metadata={"description": "This unit and the units below it"}
+    )
 
 
 # -- the dark figure ----------------------------------------------------------------------
@@ -158,24 +167,28 @@ class DarkFigureQuerySchema(ma.Schema):
 
     from_ = ma.fields.Date(
         data_key="from",
+        validate=day_in_range,
         metadata={
             "description": "First day, inclusive (local time); default 1 January this year, "
             "or with survey_id alone the first day of the survey's reference period"
         },
     )
     to = ma.fields.Date(
+        validate=day_in_range,
         metadata={
             "description": "Last day, inclusive; default today, or with survey_id alone the "
             "last day of the survey's reference period"
         }
     )
     unit_id = ma.fields.Integer(
+        validate=ID_RANGE,
         metadata={
             "description": "The unit, sub-units included; default the survey's units, else the "
             "top of your scope"
         }
     )
     survey_id = ma.fields.Integer(
+        validate=ID_RANGE,
         metadata={
             "description": "The survey to use; default the latest closed survey covering the "
             "units"

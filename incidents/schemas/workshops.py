@@ -8,7 +8,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from incidents.domain import WORKSHOP_SCALE_RANGE, WorkshopScale
-from incidents.schemas.common import StrictSchema, UTCDateTime, no_control_characters
+from incidents.schemas.common import (
+    ID_RANGE,
+    StrictSchema,
+    UTCDateTime,
+    no_control_characters,
+    register_day,
+)
 from incidents.schemas.stats import StatsQuerySchema
 from incidents.schemas.surveys import _dotted
 
@@ -22,9 +28,10 @@ class WorkshopCreateSchema(StrictSchema):
     title = ma.fields.String(
         required=True, validate=[validate.Length(min=1, max=200), no_control_characters]
     )
-    held_on = ma.fields.Date(required=True, metadata={"description": "The day it is held"})
+    held_on = ma.fields.Date(required=True, validate=register_day, metadata={
+        "description": "The day it is held; from 2000 to ten years ahead"})
     unit_ids = ma.fields.List(
-        ma.fields.Integer(strict=True),
+        ma.fields.Integer(strict=True, validate=ID_RANGE),
         required=True,
         validate=validate.Length(min=1, max=500),
         metadata={"description": "The units taking part; their sub-units take part too"},
@@ -37,11 +44,11 @@ class WorkshopCreateSchema(StrictSchema):
                   "denominator"},
     )
     opens_at = UTCDateTime(
-        required=True,
+        required=True, validate=register_day,
         metadata={"description": "When rating opens; ISO 8601 with a UTC offset"},
     )
     closes_at = UTCDateTime(
-        required=True,
+        required=True, validate=register_day,
         metadata={"description": "When rating closes (not included); after opens_at"},
     )
 
