@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -17,7 +18,7 @@ from incidents.extensions import problem_response
 
 log = logging.getLogger(__name__)
 
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -85,8 +86,10 @@ def _configure_engine(engine: Engine) -> None:
 
 
 def register_request_guards(app: Flask) -> None:
-    """Refuse what cannot be a valid API call before any view runs: bodies over the limit (413)
-    and bodies that are not JSON (415). Add security headers to every response."""
+    """Refuse what cannot be a valid API call before any view runs: bodies over the limit (413),
+    bodies that are not JSON (415), and a body for an operation that takes none (400 if it is
+    not JSON, 422 otherwise; an empty object is let through, as some clients always send one).
+    Add security headers to every response."""
 
     @app.before_request
     def _check_body():
@@ -102,6 +105,10 @@ def register_request_guards(app: Flask) -> None:
                 "Send the body as JSON with Content-Type: application/json.",
                 errors={"Content-Type": [f"{request.mimetype or 'missing'} is not supported"]},
             )
+        if has_body and request.endpoint and not _takes_json_body(app):
+            return _refuse_unexpected_body()
+        if has_body:
+            return _refuse_lone_surrogates(request.get_json(silent=True))
         return None
 
     @app.after_request
@@ -120,6 +127,61 @@ def register_request_guards(app: Flask) -> None:
     def _too_large(_error):
         limit = app.config["MAX_CONTENT_LENGTH"]
         return problem_response(413, f"The request body is larger than {limit} bytes.")
+
+
+def _takes_json_body(app: Flask) -> bool:
+    """Whether the matched operation documents a JSON body (flask-smorest's @arguments)."""
+    view = app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    method = getattr(view_class, request.method.lower(), None) if view_class else view
+    arguments = getattr(method, "_apidoc", {}).get("arguments", {})
+    return any(parameter.get("in") == "json" for parameter in arguments.get("parameters", []))
+
+
+def _refuse_unexpected_body():
+    data = request.get_data()
+    if not data:
+        return None
+    try:
+        body = json.loads(data)
+    except ValueError:  # UnicodeDecodeError included
+        return problem_response(400, "The request body is not valid JSON.",
+                                errors={"body": ["not valid JSON"]})
+    if body == {}:
+        return None
+    # Named as the schemas name them: an unknown field by its name, a non-object as _schema.
+    errors = ({str(key): ["Unknown field: this operation takes no body."] for key in body}
+              if isinstance(body, dict) else {"_schema": ["This operation takes no body."]})
+    return problem_response(
+        422, "This operation takes no request body; send none (or {}).", errors=errors)
+
+
+def _lone_surrogates(value, path: str = "") -> list[str]:
+    """Where a JSON body holds "\\ud800" and the like: valid JSON escapes that are half of a
+    character. No database can store them (PostgreSQL's driver failed encoding them: a 500)."""
+    if isinstance(value, str):
+        return [path or "body"] if any("\ud800" <= c <= "\udfff" for c in value) else []
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    found = []
+    for key, item in items:
+        found += _lone_surrogates(key, path or "body")
+        found += _lone_surrogates(item, f"{path}.{key}" if path else str(key))
+    return found
+
+
+def _refuse_lone_surrogates(body):
+    fields = _lone_surrogates(body)
+    if not fields:
+        return None
+    return problem_response(
+        422, "The body holds half of a character (an unpaired UTF-16 surrogate escape).",
+        errors={field: ["must not contain unpaired surrogates"] for field in fields},
+    )
 
 
 class _AnonymousChannelLogFilter(logging.Filter):

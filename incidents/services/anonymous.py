@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -40,6 +41,7 @@ _CODE_LENGTH = 20  # 20 × 5 bits = 100 bits of entropy
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 # Compared against when the reference is unknown, so both cases take the same work.
 _NO_SUCH_HASH = hashlib.sha256(b"no such receipt").hexdigest()
+_REFERENCE = re.compile(r"OP-\d{4}-\d{6,}")  # the form of a reference (docs/domain.md)
 
 
 HEADER = "X-Receipt-Code"
@@ -92,11 +94,16 @@ def find(reference: str, code: str | None) -> Incident:
     reference and a wrong code are the same 404."""
     if not code:
         raise ReceiptRequired()
-    found = db.session.execute(
-        select(Incident, AnonymousReceipt.code_hash)
-        .join(AnonymousReceipt, AnonymousReceipt.incident_id == Incident.id)
-        .where(Incident.reference == reference.strip().upper(), Incident.anonymous.is_(True))
-    ).first()
+    wanted = reference.strip().upper()
+    found = None
+    # Only a reference's shape is looked up (a NUL in the path would reach PostgreSQL, which
+    # refuses it: a 500); anything else is as unknown as a reference that does not exist.
+    if _REFERENCE.fullmatch(wanted):
+        found = db.session.execute(
+            select(Incident, AnonymousReceipt.code_hash)
+            .join(AnonymousReceipt, AnonymousReceipt.incident_id == Incident.id)
+            .where(Incident.reference == wanted, Incident.anonymous.is_(True))
+        ).first()
     expected = found.code_hash if found else _NO_SUCH_HASH
     matches = hmac.compare_digest(expected, hash_code(code[:100]))
     if found is None or not matches:
