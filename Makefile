@@ -28,8 +28,10 @@ run: install
 	@echo
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-## The whole suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default the local `test` db).
-test: install lint test-sqlite test-postgresql
+## The whole suite on SQLite and on PostgreSQL (TEST_DATABASE_URL, default the local `test` db),
+## the two runs side by side on two cores; each run's output is shown when it has finished.
+test: install lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 test-sqlite: install
 	$(BIN)/python -m pytest --db sqlite -q
@@ -38,4 +40,4 @@ test-postgresql: install
 	$(BIN)/python -m pytest --db postgresql -q
 
 lint: install
-	$(BIN)/ruff check incidents scheduler tests migrations wsgi.py
+	$(BIN)/ruff check incidents scheduler tests migrations bench wsgi.py
