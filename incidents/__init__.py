@@ -87,9 +87,9 @@ def _configure_engine(engine: Engine) -> None:
 
 def register_request_guards(app: Flask) -> None:
     """Refuse what cannot be a valid API call before any view runs: bodies over the limit (413),
-    bodies that are not JSON (415), and a body for an operation that takes none (400 if it is
-    not JSON, 422 otherwise; an empty object is let through, as some clients always send one).
-    Add security headers to every response."""
+    bodies that are not JSON (415), bodies nested too deeply (400), a body for an operation that
+    takes none, and half characters (docs/errors.md). Add security headers to every
+    response."""
 
     @app.before_request
     def _check_body():
@@ -105,10 +105,9 @@ def register_request_guards(app: Flask) -> None:
                 "Send the body as JSON with Content-Type: application/json.",
                 errors={"Content-Type": [f"{request.mimetype or 'missing'} is not supported"]},
             )
-        if has_body and request.endpoint and not _takes_json_body(app):
-            return _refuse_unexpected_body()
         if has_body:
-            return _refuse_lone_surrogates(request.get_json(silent=True))
+            return _refuse_what_no_schema_can_hold(
+                takes_body=not request.endpoint or _takes_json_body(app))
         return None
 
     @app.after_request
@@ -138,50 +137,73 @@ def _takes_json_body(app: Flask) -> bool:
     return any(parameter.get("in") == "json" for parameter in arguments.get("parameters", []))
 
 
-def _refuse_unexpected_body():
+# No body of this API nests deeper than a few levels; a deeper one is an attack on the parser
+# (Python's JSON decoder raised RecursionError on a megabyte of "[": a 500).
+MAX_JSON_DEPTH = 32
+
+
+def _half_characters(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _lone_surrogates(body) -> tuple[list[str], int]:
+    """Where a JSON body holds "\\ud800" and the like (valid JSON escapes that are half of a
+    character, which no database can store: PostgreSQL's driver failed on them, a 500), and how
+    deep it nests. Walked without recursion, so depth cannot exhaust the stack."""
+    found, deepest = [], 0
+    pending = [(body, "", 1)]
+    while pending:
+        value, path, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, str):
+            if _half_characters(value):
+                found.append(path or "body")
+            continue
+        items = (value.items() if isinstance(value, dict)
+                 else enumerate(value) if isinstance(value, list) else ())
+        for key, item in items:
+            if isinstance(key, str) and _half_characters(key):
+                found.append(path or "body")
+            pending.append((item, f"{path}.{key}" if path else str(key), depth + 1))
+    return sorted(set(found)), deepest
+
+
+def _refuse_what_no_schema_can_hold(takes_body: bool):
+    """What must not reach a schema or a view: a body nested too deeply for the parser (400), a
+    body for an operation that takes none (400 if not JSON, 422 unless it is {}: some clients
+    always send one), and half characters (422)."""
     data = request.get_data()
     if not data:
         return None
     try:
         body = json.loads(data)
-    except ValueError:  # UnicodeDecodeError included
+    except RecursionError:
+        return _too_deep()
+    except ValueError:  # malformed, or not UTF-8
+        if takes_body:
+            return None  # the schema's parser answers 400 naming the body
         return problem_response(400, "The request body is not valid JSON.",
                                 errors={"body": ["not valid JSON"]})
-    if body == {}:
-        return None
-    # Named as the schemas name them: an unknown field by its name, a non-object as _schema.
-    errors = ({str(key): ["Unknown field: this operation takes no body."] for key in body}
-              if isinstance(body, dict) else {"_schema": ["This operation takes no body."]})
-    return problem_response(
-        422, "This operation takes no request body; send none (or {}).", errors=errors)
-
-
-def _lone_surrogates(value, path: str = "") -> list[str]:
-    """Where a JSON body holds "\\ud800" and the like: valid JSON escapes that are half of a
-    character. No database can store them (PostgreSQL's driver failed encoding them: a 500)."""
-    if isinstance(value, str):
-        return [path or "body"] if any("\ud800" <= c <= "\udfff" for c in value) else []
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return []
-    found = []
-    for key, item in items:
-        found += _lone_surrogates(key, path or "body")
-        found += _lone_surrogates(item, f"{path}.{key}" if path else str(key))
-    return found
-
-
-def _refuse_lone_surrogates(body):
-    fields = _lone_surrogates(body)
+    fields, depth = _lone_surrogates(body)
+    if depth > MAX_JSON_DEPTH:
+        return _too_deep()
+    if not takes_body and body != {}:
+        # Named as the schemas name them: an unknown field by its name, else _schema.
+        errors = ({str(key): ["Unknown field: this operation takes no body."] for key in body}
+                  if isinstance(body, dict) else {"_schema": ["This operation takes no body."]})
+        return problem_response(
+            422, "This operation takes no request body; send none (or {}).", errors=errors)
     if not fields:
         return None
     return problem_response(
         422, "The body holds half of a character (an unpaired UTF-16 surrogate escape).",
         errors={field: ["must not contain unpaired surrogates"] for field in fields},
     )
+
+
+def _too_deep():
+    return problem_response(400, f"The request body nests deeper than {MAX_JSON_DEPTH} levels.",
+                            errors={"body": [f"nested deeper than {MAX_JSON_DEPTH} levels"]})
 
 
 class _AnonymousChannelLogFilter(logging.Filter):

@@ -609,6 +609,12 @@ def envelope_variants(endpoint: Endpoint, call: Call, limit: int) -> list[Varian
                 body={**(call.body or {}), "personnummer": "19800101-1234"}),
         # Refused by the guards before any view runs (incidents/__init__.py).
         Variant("guard:too-large", 413, raw=b'{"note": "' + b"x" * limit + b'"}'),
+        # Nested past what any body of the API needs, and past what Python's JSON parser can
+        # take (a RecursionError was a 500): 400 naming the body, within the size limit.
+        Variant("guard:nested-too-deeply", 400, ("body",),
+                raw=b'{"note": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        Variant("guard:nested-deeper-than-32", 400, ("body",),
+                raw=b'{"note": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}"),
     ]
     if takes_body:
         out.append(Variant("envelope:null", 422, ("_schema",), raw=b"null"))
