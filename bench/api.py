@@ -94,23 +94,23 @@ def main() -> None:
 
     setup = prepare(args.incidents)
     scenarios = {
-        "read": ("read.lua", {"BENCH_TOKEN": setup["hr"], "BENCH_IDS": setup["ids"],
-                              "BENCH_PATH": "/api/v1/incidents/"}),
-        "list": ("get.lua", {"BENCH_TOKEN": setup["hr"],
-                             "BENCH_PATH": "/api/v1/incidents?limit=50"}),
-        "create": ("create.lua", {"BENCH_TOKEN": setup["employee"], "BENCH_BODY": setup["body"]}),
+        "read": {"BENCH_TOKEN": setup["hr"], "BENCH_IDS": setup["ids"],
+                 "BENCH_PATH": "/api/v1/incidents/"},
+        "list": {"BENCH_TOKEN": setup["hr"], "BENCH_PATH": "/api/v1/incidents?limit=50"},
+        "create": {"BENCH_TOKEN": setup["employee"], "BENCH_METHOD": "POST",
+                   "BENCH_PATH": "/api/v1/incidents", "BENCH_BODY": setup["body"]},
     }
 
-    def measure(base: str, script: str, env: dict[str, str], clients: int) -> harness.Load:
-        harness.wrk(base, script, clients, args.warm_up, env)
-        return harness.wrk(base, script, clients, args.seconds, env)
+    def measure(base: str, env: dict[str, str], clients: int) -> harness.Load:
+        harness.wrk(base, clients, args.warm_up, env)
+        return harness.wrk(base, clients, args.seconds, env)
 
     reference: dict[int, harness.Load] = {}
     reference_env = {"BENCH_PATH": "/api/v1/reference"}
     with harness.gunicorn("bench.reference_app:app", serving, dict(os.environ),
                           "/api/v1/reference") as server:
         for clients in connections:
-            reference[clients] = measure(server.base, "get.lua", reference_env, clients)
+            reference[clients] = measure(server.base, reference_env, clients)
 
     results: dict[tuple[str, int], harness.Load] = {}
     before = count_incidents()
@@ -122,9 +122,9 @@ def main() -> None:
         harness.check_once(base + "/api/v1/incidents?limit=50", headers=bearer)
         harness.check_once(base + "/api/v1/incidents", "POST", body=setup["body"], headers={
             "Authorization": f"Bearer {setup['employee']}", "Content-Type": "application/json"})
-        for name, (script, env) in scenarios.items():
+        for name, env in scenarios.items():
             for clients in connections:
-                results[name, clients] = measure(base, script, env, clients)
+                results[name, clients] = measure(base, env, clients)
     created = count_incidents() - before
 
     failures = report(connections, reference, results)

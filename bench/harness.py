@@ -24,6 +24,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://127.0.0.1:5432")
+SCRIPT = ROOT / "bench" / "lua" / "request.lua"
 SECRET = "bench-secret-key-0123456789-0123456789-0123456789"
 
 
@@ -167,13 +168,14 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk(url: str, script: str, connections: int, seconds: int, env: dict[str, str]) -> Load:
+def wrk(url: str, connections: int, seconds: int, env: dict[str, str]) -> Load:
+    """wrk repeating the request that `env` describes (bench/lua/request.lua)."""
     program = shutil.which("wrk")
     if program is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     done = subprocess.run(
         [program, "--threads", "2", "--connections", str(connections), "--duration", f"{seconds}s",
-         "--timeout", "10s", "--latency", "--script", str(ROOT / "bench" / "lua" / script), url],
+         "--timeout", "10s", "--latency", "--script", str(SCRIPT), url],
         env={**os.environ, **env}, capture_output=True, text=True, check=True,
     )
     out = done.stdout
@@ -184,7 +186,8 @@ def wrk(url: str, script: str, connections: int, seconds: int, env: dict[str, st
                        out)
     not_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if not_2xx or errors:
-        print(f"wrk: {script} at {connections}: {done.stderr.strip()[:600]}", file=sys.stderr)
+        print(f"wrk: {env.get('BENCH_PATH')} at {connections}: {done.stderr.strip()[:600]}",
+              file=sys.stderr)
     return Load(
         requests=int(re.search(r"(\d+) requests in", out).group(1)),
         per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
