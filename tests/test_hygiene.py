@@ -12,6 +12,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from incidents.config import ConfigError, load_config
 from incidents.services import outbox, reporting
 from tests.conftest import TEST_SECRET
 from tests.mail.smtp import SmtpServer
@@ -80,6 +81,29 @@ def test_a_database_that_is_away_is_503_with_retry_after_and_no_sql(
     assert response.mimetype == "application/problem+json"
     assert not INTERNALS.search(response.get_data(as_text=True))
     assert "19800101-1234" not in caplog.text and "SELECT" not in caplog.text
+
+
+def test_the_retry_after_of_a_database_outage_is_a_setting(app, client, make, org, monkeypatch):
+    monkeypatch.setitem(app.config, "DATABASE_RETRY_AFTER_SECONDS", 7)
+
+    def away(*_args, **_kwargs):
+        raise _operational(psycopg.OperationalError("connection refused"))
+
+    monkeypatch.setattr(reporting, "list_incidents", away)
+    response = client.get("/api/v1/incidents", headers=make.headers(org.hr))
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "7")
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [(None, 2), ("30", 30)])
+def test_database_retry_after_seconds_is_read_from_the_environment(tmp_path, raw, seconds):
+    env = {} if raw is None else {"DATABASE_RETRY_AFTER_SECONDS": raw}
+    assert load_config(env, tmp_path)["DATABASE_RETRY_AFTER_SECONDS"] == seconds
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon"])
+def test_a_bad_retry_after_stops_start_up_and_names_itself(tmp_path, raw):
+    with pytest.raises(ConfigError, match="DATABASE_RETRY_AFTER_SECONDS"):
+        load_config({"DATABASE_RETRY_AFTER_SECONDS": raw}, tmp_path)
 
 
 @pytest.mark.parametrize("error", [
