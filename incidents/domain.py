@@ -1,7 +1,7 @@
 """Domain vocabulary: codes, their Swedish and English labels, and the rules tied to them.
 
-Codes are stable API values; labels are what people read. Sources for the vocabulary are in
-DESIGN.md §2 and DOMAIN.md (BRÅ 2016:13 for the five forms, SKR for their sub-types).
+Codes are stable API values; labels are what people read. Sources for the vocabulary: BRÅ 2016:13
+for the five forms, SKR for their sub-types (docs/domain.md).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ CATEGORY_LABELS: dict[Category, Label] = {
     Category.CORRUPTION: Label("Korruption", "Corruption"),
 }
 
-# BRÅ's description of each form (BRÅ 2016:13; DESIGN.md §2).
+# BRÅ's description of each form (BRÅ 2016:13; docs/domain.md).
 CATEGORY_DESCRIPTIONS: dict[Category, Label] = {
     Category.HARASSMENT: Label(
         "Ärekränkning, ofredande, subtila hot som inte är olaga hot och annan icke-brottslig "
@@ -111,8 +111,8 @@ POLICE_FLAG_LABELS: dict[PoliceFlag, Label] = {
     PoliceFlag.CONSIDER: Label("Överväg polisanmälan", "Consider a police report"),
 }
 
-# DESIGN.md §2: the city's line is to police-report all threats and violence; property damage
-# and corruption are flagged; harassment is flagged for consideration.
+# The city's line is to police-report all threats and violence; property damage and corruption
+# are flagged; harassment is flagged for consideration (docs/domain.md).
 POLICE_FLAG_BY_CATEGORY: dict[Category, PoliceFlag] = {
     Category.THREAT: PoliceFlag.REQUIRED,
     Category.VIOLENCE: PoliceFlag.REQUIRED,
@@ -152,6 +152,27 @@ class PerceivedPurpose(StrEnum):
     YES = "yes"
     NO = "no"
     UNSURE = "unsure"
+
+
+class PoliceWish(StrEnum):
+    """The reporter's answer to "Do you want the police to be involved?" (Vill du att polisen
+    kopplas in?). Information for the case handler deciding on the police report: it changes
+    neither the police flag nor any rule."""
+
+    YES = "yes"
+    NO = "no"
+    UNSURE = "unsure"
+
+
+POLICE_WISH_QUESTION = Label(
+    "Vill du att polisen kopplas in?", "Do you want the police to be involved?"
+)
+
+POLICE_WISH_LABELS: dict[PoliceWish, Label] = {
+    PoliceWish.YES: Label("Ja", "Yes"),
+    PoliceWish.NO: Label("Nej", "No"),
+    PoliceWish.UNSURE: Label("Vet inte", "Not sure"),
+}
 
 
 class Location(StrEnum):
@@ -253,7 +274,7 @@ UNIT_KIND_LABELS: dict[UnitKind, Label] = {
 
 
 class FollowUpType(StrEnum):
-    """What a manager documents after an incident (DESIGN.md §2)."""
+    """What a manager documents after an incident (docs/domain.md)."""
 
     CONVERSATION = "conversation"
     RISK_ASSESSMENT = "risk_assessment"
@@ -278,7 +299,7 @@ FOLLOW_UP_LABELS: dict[FollowUpType, Label] = {
 
 
 class SupportType(StrEnum):
-    """Support to the exposed employee (DOMAIN.md: Prevent; occupational health guidance)."""
+    """Support to the exposed employee (Prevent's and occupational health guidance)."""
 
     DEBRIEFING = "debriefing"
     OCCUPATIONAL_HEALTH = "occupational_health"
@@ -340,7 +361,7 @@ class ContactAddress(StrEnum):
 
 
 class PoliceOutcome(StrEnum):
-    """Outcomes in the vocabulary of the police and prosecution statistics (DOMAIN.md)."""
+    """Outcomes in the vocabulary of the police and prosecution statistics (docs/domain.md)."""
 
     PENDING = "pending"
     NOT_INVESTIGATED = "not_investigated"
@@ -393,7 +414,7 @@ POLICE_OUTCOME_NEXT: dict[PoliceOutcome | None, frozenset[PoliceOutcome]] = {
     PoliceOutcome.APPEALED: frozenset({PoliceOutcome.CONVICTED, PoliceOutcome.ACQUITTED}),
 }
 
-# Flags that make a police-report decision a condition for closing (DESIGN.md §2).
+# Flags that make a police-report decision a condition for closing (docs/domain.md).
 DECISION_REQUIRED_FLAGS = frozenset({PoliceFlag.REQUIRED, PoliceFlag.RECOMMENDED})
 
 
@@ -438,7 +459,7 @@ class OutboxStatus(StrEnum):
 
 
 class SummaryKind(StrEnum):
-    """Summaries the scheduler produces (DESIGN.md §2): statistics per tertial (T1 Jan–Apr, T2
+    """Summaries the scheduler produces (docs/operations.md): statistics per tertial (T1 Jan–Apr, T2
     May–Aug, T3 Sep–Dec) and per month, per organisation and per förvaltning; and a workshop's
     ratings once its rating window has closed."""
 
@@ -462,7 +483,7 @@ class SummaryOrigin(StrEnum):
 
 
 class WorkshopScale(StrEnum):
-    """The two questions a workshop participant answers (DESIGN.md §2, Workshops): how large
+    """The two questions a workshop participant answers (docs/statistics.md, "Workshops"): how large
     the problem of unauthorised influence, threats and violence is in their own workplace
     (1–7), and how useful the workshop will be (1–5)."""
 

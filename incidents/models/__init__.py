@@ -27,6 +27,7 @@ from incidents.models.survey import (
     SurveyUnit,
 )
 from incidents.models.users import UnitLeader, User, UserRole
+from incidents.models.web_session import WebSession
 from incidents.models.workshop import (
     Workshop,
     WorkshopParticipation,
@@ -47,6 +48,7 @@ def include_object(object_, name, type_, reflected, compare_to) -> bool:
 
 
 __all__ = [
+    "WebSession",
     "AnonymousReceipt",
     "Message",
     "OutboxMail",

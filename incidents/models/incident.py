@@ -25,6 +25,7 @@ from incidents.domain import (
     PerceivedPurpose,
     Perpetrator,
     PoliceFlag,
+    PoliceWish,
     TargetedMatter,
     values,
 )
@@ -49,6 +50,7 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
         one_of("channel", Channel),
         one_of("targeted_matter", TargetedMatter),
         one_of("police_flag", PoliceFlag),
+        one_of("police_wanted", PoliceWish),
         # An anonymous report has no reporter and names nobody it was made for; a named one
         # loses its reporter only when the retention job anonymises it.
         CheckConstraint(
@@ -82,6 +84,9 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
     ia_reported: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     ia_reference: Mapped[str | None] = mapped_column(String(100))
     police_flag: Mapped[str] = mapped_column(String(20), nullable=False)
+    # The reporter's wish about the police; null when not answered (older and some anonymous
+    # reports). Information for the police decision, not a rule: the flag ignores it.
+    police_wanted: Mapped[str | None] = mapped_column(String(10))
 
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -114,7 +119,7 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
 
 class IncidentForm(db.Model):
     """Every form an incident carries, the primary one included. An incident counts once under
-    each of its forms in by-form statistics (DESIGN.md §2)."""
+    each of its forms in by-form statistics (docs/statistics.md)."""
 
     __tablename__ = "incident_forms"
     __table_args__ = (one_of("category", Category),)

@@ -79,6 +79,7 @@ ANONYMOUS_FIELDS = (
     "perpetrator",
     "channel",
     "targeted_matter",
+    "police_wanted",
     "family_targeted",
 )
 IDENTIFYING_FIELDS = ("on_behalf_of", "injured", "sick_leave", "ia_reported", "ia_reference")

@@ -11,6 +11,7 @@ from incidents.domain import (
     PoliceDecision,
     PoliceFlag,
     PoliceOutcome,
+    PoliceWish,
     values,
 )
 from incidents.schemas.common import (
@@ -21,6 +22,7 @@ from incidents.schemas.common import (
     free_text_characters,
     no_control_characters,
 )
+from incidents.schemas.incidents import POLICE_WANTED_DESCRIPTION
 
 REASON_MAX = 2_000
 
@@ -76,6 +78,10 @@ class PoliceOutcomeEntrySchema(ma.Schema):
 
 class PoliceReportSchema(ma.Schema):
     flag = ma.fields.String(metadata={"enum": values(PoliceFlag)})
+    police_wanted = ma.fields.String(
+        allow_none=True,
+        metadata={"enum": values(PoliceWish), "description": POLICE_WANTED_DESCRIPTION},
+    )
     decision_required = ma.fields.Boolean(
         metadata={"description": "A decision is needed before the incident can be closed"}
     )

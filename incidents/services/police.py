@@ -1,5 +1,5 @@
 """The police report (polisanmälan): the case handler's decision, the filing and its outcomes
-(DESIGN.md §2).
+(docs/domain.md).
 
 Rules: threats and violence must, property damage and corruption should be decided on
 (DECISION_REQUIRED_FLAGS) within POLICE_DECISION_DAYS of the report, and an incident flagged so
@@ -73,6 +73,11 @@ class PoliceReportState(OneRowState):
         return self.incident.police_flag
 
     @property
+    def police_wanted(self) -> str | None:
+        """The reporter's wish about the police, shown beside the decision it informs."""
+        return self.incident.police_wanted
+
+    @property
     def decision_required(self) -> bool:
         return self.incident.police_flag in DECISION_REQUIRED_FLAGS
 
@@ -109,7 +114,7 @@ def _state(incident: Incident) -> PoliceReportState:
         incident=incident,
         report=db.session.get(PoliceReport, incident.id),
         history=list(history),
-        # Only the forms flagged for reporting owe a decision (DESIGN.md §2).
+        # Only the forms flagged for reporting owe a decision (docs/domain.md).
         decision_due_at=(
             incident.created_at + timedelta(days=days)
             if PoliceFlag(incident.police_flag) in DECISION_REQUIRED_FLAGS
@@ -284,7 +289,7 @@ def _audit_detail(changed: list[str], outcome: dict[str, Any] | None) -> str:
 
 def missing_for_close(incident: Incident) -> list[str]:
     """What the police report still lacks before the incident may close: a decision, when the
-    forms call for one (DESIGN.md §2)."""
+    forms call for one (docs/domain.md)."""
     if incident.police_flag not in DECISION_REQUIRED_FLAGS:
         return []
     decision = db.session.scalar(

@@ -169,6 +169,7 @@ def _report_fields(w: World) -> dict[str, Any]:
         "perpetrator": "client",
         "channel": "in_person",
         "targeted_matter": "financial_aid",
+        "police_wanted": "unsure",
         "family_targeted": False,
     }
 
@@ -188,6 +189,7 @@ def correct_incident(w: World) -> Call:
                     "occurred_at": moment(hours=-3),
                     "unit_id": w.org.a1.id,
                     "location": "reception",
+                    "police_wanted": "no",
                     "injured": False,
                     "ia_reported": True,
                     "ia_reference": "IA-2026-0018"})

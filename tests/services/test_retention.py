@@ -1,9 +1,9 @@
 """Retention (gallring) of closed incidents: incidents/services/retention.py.
 
-The rules come from the scheduler issue ("incidents closed longer ago than the retention period
-are anonymised: free text, messages and links to people removed; the fields statistics need
-kept"; "with none set nothing is anonymised") and DOMAIN.md (retention is decided by each
-organisation's information-management plan). The clock is frozen at NOW; the period is 365
+The rules (docs/configuration.md, "Retention"): incidents closed longer ago than the retention
+period are anonymised, with free text, messages and links to people removed and the fields
+statistics need kept; with no period set nothing is anonymised, because retention is decided by
+each organisation's information-management plan. The clock is frozen at NOW; the period is 365
 days, so incidents closed before 2025-12-15 10:00 UTC are due.
 """
 
@@ -227,8 +227,8 @@ def test_incidents_closed_longer_ago_than_the_period_are_anonymised_and_no_other
     db_session, cases
 ):
     """Closed before now − RETENTION_AFTER_CLOSE_DAYS: anonymised. Closed exactly at the
-    cutoff, closed within the period, never closed or reopened: untouched (issue: "closed
-    longer ago than the retention period")."""
+    cutoff, closed within the period, never closed or reopened: untouched. Only what was closed
+    longer ago than the retention period is due."""
     assert run(db_session) == 3
     for name in ("old", "declined", "anon"):
         incident = db_session.get(Incident, cases[name].id)
@@ -242,7 +242,7 @@ def test_incidents_closed_longer_ago_than_the_period_are_anonymised_and_no_other
 
 def test_without_a_period_nothing_is_anonymised(app, db_session, cases, monkeypatch):
     """RETENTION_AFTER_CLOSE_DAYS unset: the organisation has not decided, so nothing is
-    anonymised (issue: "with none set nothing is anonymised")."""
+    anonymised."""
     monkeypatch.setitem(app.config, "RETENTION_AFTER_CLOSE_DAYS", None)
     before = snapshot(db_session)
     assert run(db_session, now=NOW + timedelta(days=3650)) == 0
@@ -407,7 +407,7 @@ def snapshot(db_session) -> dict[str, list[tuple]]:
 
 
 def test_a_second_run_changes_nothing_and_returns_zero(db_session, cases):
-    """Idempotent: what was anonymised is skipped; a second run writes nothing (issue: every
+    """Idempotent: what was anonymised is skipped; a second run writes nothing (every
     job can run again without harm)."""
     assert run(db_session) == 3
     before = snapshot(db_session)
@@ -487,7 +487,7 @@ def test_objects_already_loaded_in_the_session_are_refreshed(db_session, cases):
 CODES = {
     "incidents": {"reference", "status", "category", "subcategory",
                   "perceived_influence_purpose", "location", "perpetrator", "channel",
-                  "targeted_matter", "police_flag"},
+                  "targeted_matter", "police_flag", "police_wanted"},
     "incident_forms": {"category"},
     "status_changes": {"from_status", "to_status"},
     "follow_up_entries": {"type"},
@@ -540,13 +540,13 @@ def test_every_link_to_a_person_is_decided_on():
 
 
 def test_the_evaluation_no_longer_names_the_exposed_employee(db_session, cases):
-    """Issue: links to people removed. The evaluation is the exposed employee's own."""
+    """Links to people are removed. The evaluation is the exposed employee's own."""
     run(db_session)
     assert db_session.get(SupportEvaluation, cases["old"].id).evaluated_by_id is None
 
 
 def test_the_audit_trail_no_longer_links_the_reporter_to_the_incident(db_session, cases, org):
-    """Issue brief: audit entries about the incident keep actions and times, not the actor
+    """Audit entries about the incident keep actions and times, not the actor
     (the reporter's own 'create' would link them)."""
     run(db_session)
     actors = db_session.scalars(sa.select(AuditEntry.actor_id).where(
@@ -578,7 +578,7 @@ def all_statistics(hr) -> list:
 
 def test_every_statistics_table_is_the_same_after_anonymisation(app, db_session, cases, org,
                                                                  monkeypatch):
-    """Issue: "the fields statistics need kept". Incidents, police, support and dark-figure
+    """The fields statistics need are kept. Incidents, police, support and dark-figure
     tables, unsuppressed and suppressed, by every key, before and after: equal."""
     monkeypatch.setitem(app.config, "STATS_SUPPRESSION_THRESHOLD", 2)
     before = all_statistics(org.hr)
