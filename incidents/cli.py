@@ -1,4 +1,4 @@
-"""flask commands: users, tokens, the mail outbox, summaries and the scheduler
+"""flask commands: users, tokens, the mail outbox, summaries, the scheduler and demo data
 (docs/getting-started.md and docs/operations.md show them in use)."""
 
 from __future__ import annotations
@@ -231,8 +231,32 @@ def demo_data(units: int, incidents: int, years: int, until, seed: int):
                f"{made.manager_email} (manager), {made.employee_email} (employee)")
 
 
+@click.command("demo-org")
+def demo_org():
+    """Make a small demo organisation in an EMPTY register: four units and one person per role,
+    for trying the service out. Refused in production and when the register holds units or
+    users."""
+    from incidents.services import demo_org as demo
+
+    try:
+        made = demo.create_demo_organisation()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.detail)
+    units = {unit.id: unit.name for unit in made.units}
+    click.echo(f"demo organisation: {len(made.units)} units, {len(made.users)} users")
+    for user in made.users:
+        where = units[user.unit_id] if user.unit_id else "no unit"
+        leads = ", leads " + ", ".join(units[u] for u in user.leads_unit_ids)
+        click.echo(f"  {user.email}  {user.name}  {', '.join(user.roles)}  {where}"
+                   f"{leads if user.leads_unit_ids else ''}")
+    click.echo("a token for one of them: flask --app wsgi tokens issue EMAIL")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(demo_data)
+    app.cli.add_command(demo_org)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(outbox_cli)

@@ -1,11 +1,12 @@
-"""Notification mails, written to the outbox in the same transaction as the change they are about
-(issue: keeping the reporter informed). A sender outside the request delivers them
+"""Notification mails, written to the outbox in the same transaction as the change they are about,
+so the reporter is kept informed. A sender outside the request delivers them
 (services/outbox.py), so a mail server that is down never fails or slows a request.
 
 Rules: the reporter (and the colleague reported for) gets a mail on every status change and every
 new message from a case handler; the managers of the unit get one for each new incident and each
-new message from the reporter. A mail carries the reference, the new status and a link — never
-the description or anyone's name. An anonymous reporter has no address and gets no mail.
+new message from the reporter. A mail carries the reference, the new status and a link to the
+incident's web page (``page_url``) — never the description or anyone's name. An anonymous
+reporter has no address and gets no mail.
 """
 
 from __future__ import annotations
@@ -20,14 +21,27 @@ from incidents.domain import STATUS_LABELS, IncidentStatus, Role
 from incidents.extensions import db
 from incidents.models import Incident, OutboxMail, Unit, UnitLeader, User, UserRole
 
+# The web pages a mail links to, where the person acts: the incident's page (the reporter, the
+# exposed colleague and the case handlers in scope all open it behind sign-in), the manager's
+# overdue list, and a summary for hr. The web layer serves these paths.
+PAGES: dict[str, str] = {
+    "report": "/reports/{incident_id}",
+    "overdue": "/overdue",
+    "summary": "/summaries/{summary_id}",
+}
 
-def incident_url(incident_id: int) -> str:
-    """The link a mail gives to an incident (services/reminders.py lists several)."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/api/v1/incidents/{incident_id}"
+
+def page_url(page: str, *, section: str | None = None, **params: int) -> str:
+    """The address of one of PAGES as people reach it (PUBLIC_BASE_URL), with ``section`` as
+    its anchor. Every link in every mail is built here, so a mail always leads to a page,
+    never to the JSON API."""
+    path = PAGES[page].format(**params)
+    anchor = f"#{section}" if section else ""
+    return f"{current_app.config['PUBLIC_BASE_URL']}{path}{anchor}"
 
 
 def _link(incident: Incident) -> str:
-    return incident_url(incident.id)
+    return page_url("report", incident_id=incident.id)
 
 
 def _queue(kind: str, incident: Incident, recipients: Iterable[User], subject: str, body: str):

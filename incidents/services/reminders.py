@@ -1,5 +1,5 @@
 """The daily reminder digest: one mail a day to each manager with overdue items in the cases
-they handle (issue: the scheduler, "daily reminder at 07:00").
+they handle, sent at 07:00 (docs/operations.md, "The jobs").
 
 Rules:
 
@@ -17,7 +17,8 @@ Rules:
 - an active manager who leads a unit and has something overdue gets a mail; nobody else does,
   and a manager with nothing overdue gets neither a mail nor a row;
 - the mail, in Swedish and English, lists each item's reference, what is overdue and since when
-  (local time) and a link to the incident; never the description, anyone's name or anything
+  (local time) and a link to the incident's web page (a check-in to the page's check-ins), and
+  ends with a link to the overdue list's page; never the description, anyone's name or anything
   from the messages. An anonymous report is listed like the others, by its reference; its due
   times follow from a receipt time cut to the hour (services/anonymous.py).
 
@@ -30,7 +31,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,9 +39,11 @@ from incidents.domain import Label, Role
 from incidents.extensions import db
 from incidents.models import OutboxMail, ReminderDigest, UnitLeader, User, UserRole
 from incidents.services import authority, lifecycle, police, support
-from incidents.services.notifications import incident_url
+from incidents.services.notifications import page_url
 
 MAIL_KIND = "reminder_digest"
+# The part of the incident's page an overdue item is done on; others link to the page's top.
+SECTIONS = {"check_in": "check-ins"}
 # A longer list is cut here; the mail links to the full list.
 MAX_LISTED = 50
 
@@ -137,6 +139,11 @@ def _what(item: dict[str, Any]) -> str:
     return f"{label.sv}{suffix} / {label.en}{suffix}"
 
 
+def _link(item: dict[str, Any]) -> str:
+    """The incident's page, at the part where the overdue item is done."""
+    return page_url("report", section=SECTIONS.get(item["kind"]), incident_id=item["incident_id"])
+
+
 def compose(day: date, items: list[dict[str, Any]]) -> tuple[str, str]:
     """Subject and body: references, what is overdue, since when (local time) and links; no
     case content."""
@@ -153,14 +160,13 @@ def compose(day: date, items: list[dict[str, Any]]) -> tuple[str, str]:
         lines += [
             f"- {item['reference']}: {_what(item)}",
             f"  försenad sedan / overdue since {_since(item['due_at'])}",
-            f"  {incident_url(item['incident_id'])}",
+            f"  {_link(item)}",
         ]
     if n > MAX_LISTED:
         lines += ["", f"… och {n - MAX_LISTED} till / and {n - MAX_LISTED} more."]
-    base = current_app.config["PUBLIC_BASE_URL"]
     lines += [
         "",
-        f"Hela listan / The full list:\n{base}/api/v1/follow-up/overdue",
+        f"Hela listan / The full list:\n{page_url('overdue')}",
         "",
         "Det här är ett automatiskt meddelande; svara inte på det.",
         "This is an automatic message; please do not reply to it.",

@@ -1,5 +1,5 @@
 """Statistics summaries per tertial and per month, for each organisation and each förvaltning
-(DESIGN.md §2: produced on a schedule; the city's follow-up is reported per tertial).
+(produced on a schedule, because the city's follow-up is reported per tertial; docs/statistics.md).
 
 A summary holds the incidents, police, support and dark-figure tables of its unit (sub-units
 included) for a period that has ended, in Swedish and English, with a CSV per table, a
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +31,7 @@ from incidents.errors import Conflict, NotFound, field_error
 from incidents.extensions import db
 from incidents.models import OutboxMail, Summary, SummaryFile, Unit, User, UserRole
 from incidents.services import audit, organisation
+from incidents.services.notifications import page_url
 from incidents.stats import charts, export
 from incidents.stats.incidents import incident_table
 from incidents.stats.periods import parse_period
@@ -241,15 +241,14 @@ def scheduled(kind: SummaryKind, now: datetime) -> SummaryRun:
 
 
 def tell_hr(created: list[Summary]) -> int:
-    """One mail to every active hr user listing the new summaries with links; no figures in the
-    mail, as mail leaves the service's access control."""
+    """One mail to every active hr user listing the new summaries with links to their web pages;
+    no figures in the mail, as mail leaves the service's access control."""
     if not created:
         return 0
-    base = current_app.config["PUBLIC_BASE_URL"]
     first = created[0]
     label = SUMMARY_KIND_LABELS[SummaryKind(first.kind)]
     subject = f"{label.sv} {first.period} / {label.en} {first.period}"
-    lines = [f"- {s.scope_name}: {base}/api/v1/summaries/{s.id}" for s in created]
+    lines = [f"- {s.scope_name}: {page_url('summary', summary_id=s.id)}" for s in created]
     body = (
         f"{label.sv} för {first.period} är klar.\n"
         f"The {label.en.lower()} for {first.period} is ready.\n\n"

@@ -1,5 +1,5 @@
-"""The message thread of a named incident, and the notification mails (issue: keeping the
-reporter informed)."""
+"""The message thread of a named incident, and the notification mails that keep the
+reporter informed."""
 
 from __future__ import annotations
 
@@ -200,7 +200,8 @@ def test_reading_and_writing_the_thread_are_audited(client, make, org, incident,
 
 def _assert_says_nothing_private(mail, incident, org, *texts):
     assert incident.reference in mail.subject and incident.reference in mail.body
-    assert re.search(rf"^\S+/api/v1/incidents/{incident.id}$", mail.body, re.MULTILINE)
+    assert re.search(rf"^http://127\.0\.0\.1:5000/reports/{incident.id}$", mail.body,
+                     re.MULTILINE)
     for text in (DESCRIPTION, incident.description, *texts):
         assert text not in mail.body and text not in mail.subject
     for person in (org.employee_a1, org.colleague_a1, org.manager_a, org.hr, org.manager_b1):

@@ -80,7 +80,7 @@ def test_passing_1_may_makes_the_t1_summary_once_with_its_files_and_a_mail_to_hr
         select(OutboxMail.recipient, OutboxMail.body).where(OutboxMail.kind == "summary_tertial")
     ).all()
     assert sorted(m.recipient for m in mails) == sorted([org.hr.email, org.admin_hr.email])
-    assert f"/api/v1/summaries/{root.id}" in mails[0].body
+    assert f"- Staden: http://127.0.0.1:5000/summaries/{root.id}\n" in mails[0].body
 
 
 def test_the_year_boundary_makes_t3_and_december_at_0600_on_1_january(app, org, db_session):

@@ -1,9 +1,10 @@
 """The daily reminder digest to managers: incidents/services/reminders.py.
 
-Rules from the scheduler issue ("daily reminder at 07:00: one digest mail to each manager with
-overdue acknowledgements, check-ins and police decisions"; "a reminder once per manager and day;
-two scheduler processes running at once produce no duplicates") and DESIGN.md §3 (times are
-interpreted in Europe/Stockholm). NOW is 07:00 in Stockholm on Tuesday 10 March 2026.
+The rules (docs/manager-guide.md, "The daily reminder digest"): a daily reminder at 07:00, one
+digest mail to each manager with overdue acknowledgements, check-ins and police decisions; a
+reminder once per manager and day, with no duplicates when two scheduler processes run at once;
+times are interpreted in the organisation's time zone, Europe/Stockholm. NOW is 07:00 in
+Stockholm on Tuesday 10 March 2026.
 """
 
 from __future__ import annotations
@@ -104,13 +105,14 @@ def test_the_digest_lists_reference_what_and_since_when_in_local_time_with_a_lin
     db_session, org, overdue
 ):
     """Each item: the reference, what is overdue (Swedish and English), since when in
-    Stockholm time, and a link to the incident; oldest first."""
+    Stockholm time, and a link to the incident's page (a check-in to its check-ins); oldest
+    first; then the overdue list's page."""
     assert run(db_session) == 2
     (mail,) = mails(db_session, org.manager_a)
     threat, acked, anon = overdue["threat"], overdue["acked"], overdue["anon"]
     assert mail.subject == "Påminnelse: 6 försenade åtgärder / Reminder: 6 overdue items"
     assert mail.incident_id is None and mail.status == "pending" and mail.next_attempt_at == NOW
-    base = "http://127.0.0.1:5000/api/v1/incidents"
+    base = "http://127.0.0.1:5000/reports"
     expected = [
         f"- {threat.reference}: Kvittens / Acknowledgement",
         "  försenad sedan / overdue since 2026-02-21 10:00 CET",
@@ -120,10 +122,10 @@ def test_the_digest_lists_reference_what_and_since_when_in_local_time_with_a_lin
         f"  {base}/{threat.id}",
         f"- {acked.reference}: Uppföljningskontakt (1d) / Check-in (1d)",
         "  försenad sedan / overdue since 2026-03-02 10:00 CET",
-        f"  {base}/{acked.id}",
+        f"  {base}/{acked.id}#check-ins",
         f"- {acked.reference}: Uppföljningskontakt (1w) / Check-in (1w)",
         "  försenad sedan / overdue since 2026-03-08 10:00 CET",
-        f"  {base}/{acked.id}",
+        f"  {base}/{acked.id}#check-ins",
         f"- {acked.reference}: Beslut om polisanmälan / Police-report decision",
         "  försenad sedan / overdue since 2026-03-08 11:00 CET",
         f"  {base}/{acked.id}",
@@ -136,7 +138,7 @@ def test_the_digest_lists_reference_what_and_since_when_in_local_time_with_a_lin
     assert lines[start:start + len(expected)] == expected
     assert lines[:2] == ["Försenade åtgärder i ärenden du hanterar, 2026-03-10:",
                          "Overdue items in the cases you handle, 2026-03-10:"]
-    assert "http://127.0.0.1:5000/api/v1/follow-up/overdue" in mail.body
+    assert lines[-5:-3] == ["Hela listan / The full list:", "http://127.0.0.1:5000/overdue"]
     assert digests(db_session)[0] == (org.manager_a.id, date(2026, 3, 10), 6)
 
 
@@ -238,7 +240,7 @@ def test_inactive_managers_are_skipped(db_session, org, overdue):
 
 
 def test_only_the_manager_role_gets_a_digest(db_session, make, org, overdue):
-    """The digest is for managers (issue: "one digest mail to each manager"): hr, who handle
+    """The digest is for managers (one digest mail to each manager): hr, who handle
     every case, read the overdue list when they want it, even when marked as leading a unit."""
     hr_leading = make.user("employee", "hr", unit=org.b1, leads=(org.b1,))
     assert reminders.overdue_items(hr_leading, NOW)
@@ -279,7 +281,7 @@ def test_the_next_local_day_writes_again(db_session, org, overdue, clock):
 ])
 def test_the_day_is_the_organisations_local_day(db_session, org, overdue, clock, first, second,
                                                 days):
-    """The day of "once per day" is the calendar day in Europe/Stockholm (DESIGN.md §3), not
+    """The day of "once per day" is the calendar day in Europe/Stockholm (TIMEZONE), not
     the UTC date."""
     for moment in (utc(first), utc(second)):
         clock.move_to(moment)
