@@ -22,7 +22,12 @@ _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder="web/static",
+        template_folder="web/templates",
+    )
     app.config.update(config_from_environment(app.instance_path))
     if config:
         app.config.update(config)
@@ -212,13 +217,13 @@ class _AnonymousChannelLogFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if ANONYMOUS_PREFIX in message:
+        if any(prefix in message for prefix in ANONYMOUS_PREFIXES):
             record.msg = _ADDRESS_AND_TIME.sub("- - - [-] ", message, count=1)
             record.args = ()
         return True
 
 
-ANONYMOUS_PREFIX = "/api/v1/anonymous-reports"
+ANONYMOUS_PREFIXES = ("/api/v1/anonymous-reports", "/anonymous/")
 _ADDRESS_AND_TIME = re.compile(r"^\S+ - - \[[^\]]*\] ")
 
 
@@ -237,9 +242,11 @@ def register_logging(level: str = "INFO") -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from incidents import web
     from incidents.api import register
 
     register(extensions.api)
+    web.register(app)
 
 
 def register_commands(app: Flask) -> None:

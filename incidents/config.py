@@ -126,6 +126,47 @@ def _mail(env: Mapping[str, str], production: bool) -> dict[str, Any]:
     }
 
 
+def _web(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """Sign-in to the pages (OpenID Connect authorization code + PKCE), the server-side session
+    and its timeouts, and the development sign-in, which production refuses to start with."""
+    dev_signin = _flag(env, "DEV_SIGNIN", not production)
+    if dev_signin and production:
+        raise ConfigError(
+            "DEV_SIGNIN lets anyone sign in as anyone; it cannot be enabled with "
+            "INCIDENTS_ENV=production"
+        )
+    client_id = env.get("OIDC_CLIENT_ID") or None
+    client_secret = env.get("OIDC_CLIENT_SECRET") or None
+    if client_id and not env.get("OIDC_ISSUER"):
+        raise ConfigError("OIDC_CLIENT_ID needs OIDC_ISSUER (the provider's issuer URL)")
+    if client_id and not client_secret:
+        raise ConfigError("OIDC_CLIENT_ID needs OIDC_CLIENT_SECRET (a confidential client)")
+    idle = _int(env, "SESSION_IDLE_MINUTES", 30, minimum=1)
+    absolute = _int(env, "SESSION_ABSOLUTE_HOURS", 10, minimum=1)
+    if idle > absolute * 60:
+        raise ConfigError("SESSION_IDLE_MINUTES must not be longer than SESSION_ABSOLUTE_HOURS")
+    return {
+        "OIDC_CLIENT_ID": client_id,
+        "OIDC_CLIENT_SECRET": client_secret,
+        "OIDC_SCOPES": env.get("OIDC_SCOPES") or "openid email profile",
+        # Where the provider sends the browser after signing out there (RP-initiated logout).
+        "OIDC_END_SESSION": _flag(env, "OIDC_END_SESSION", True),
+        "DEV_SIGNIN": dev_signin,
+        "SESSION_IDLE_MINUTES": idle,
+        "SESSION_ABSOLUTE_HOURS": absolute,
+        "SESSION_COOKIE_NAME": "op_session",
+        "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Europe/Stockholm"),
+        # Flask-WTF: CSRF tokens live as long as the session; checked on web forms only.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_SSL_STRICT": production,
+    }
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A per-installation key for local use, created on first start and kept across restarts
     so that issued tokens stay valid."""
@@ -187,6 +228,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     except ConfigError as exc:
         raise ConfigError(f"LOCAL_TOKENS: {exc}") from exc
 
+    web = _web(env, production)
+
     log_level = (env.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -216,12 +259,12 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         "CLOCK_SKEW_SECONDS": _int(env, "CLOCK_SKEW_SECONDS", 300),
         "IDEMPOTENCY_TTL_HOURS": _int(env, "IDEMPOTENCY_TTL_HOURS", 24, minimum=1),
-        # Follow-up deadlines (issue: manager follow-up; DESIGN.md §2).
+        # Follow-up deadlines (docs/configuration.md, "Follow-up deadlines").
         "ACKNOWLEDGE_WITHIN_HOURS": _int(env, "ACKNOWLEDGE_WITHIN_HOURS", 24, minimum=1),
         "POLICE_DECISION_DAYS": _int(env, "POLICE_DECISION_DAYS", 7, minimum=1),
         "AUTHORITY_NOTIFICATION_HOURS": _int(env, "AUTHORITY_NOTIFICATION_HOURS", 24, minimum=1),
         "CHECK_IN_OFFSETS": _offsets(env.get("CHECK_IN_OFFSETS", "1d,1w,1m,3m")),
-        # Statistics (issue: HR statistics): counts from 1 to threshold − 1 are suppressed;
+        # Statistics (docs/statistics.md): counts from 1 to threshold − 1 are suppressed;
         # exposure surveys ask about this many months by default (BRÅ used 18).
         "STATS_SUPPRESSION_THRESHOLD": _int(env, "STATS_SUPPRESSION_THRESHOLD", 5, minimum=1),
         "SURVEY_REFERENCE_MONTHS": _int(env, "SURVEY_REFERENCE_MONTHS", 18, minimum=1),
@@ -235,10 +278,15 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # The scheduler (python -m scheduler): the process holding the lease renews it every
         # third of this; a standby takes over when it has gone unrenewed this long.
         "SCHEDULER_LEASE_SECONDS": _int(env, "SCHEDULER_LEASE_SECONDS", 60, minimum=15),
-        # Notifications (issue: keeping the reporter informed).
+        # The web pages: sign-in, sessions, languages (docs/configuration.md, "Web pages").
+        **web,
+        # Notifications: the mails that keep the reporter informed.
         **_mail(env, production),
         # Links in mails point here.
-        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        # Without it, the address `make run` serves (its PORT, default 5000).
+        "PUBLIC_BASE_URL": (
+            env.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{_int(env, 'PORT', 5000, 1)}"
+        ).rstrip("/"),
         # The anonymous channel: per client, the client known only by a daily keyed hash.
         "ANONYMOUS_REPORT_RATE_LIMIT": _rate_limit(
             env, "ANONYMOUS_REPORT_RATE_LIMIT", "5 per hour;20 per day"

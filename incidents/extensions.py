@@ -53,6 +53,22 @@ def hashed_client() -> str:
 limiter = Limiter(key_func=hashed_client)
 
 
+def page_error(status: int, headers: dict[str, str] | None = None) -> Response | None:
+    """For a page (any path outside /api/), the error as an HTML page the web layer renders
+    (incidents/web/errors.py); None for the API, which answers problem+json."""
+    renderer = current_app.extensions.get("incidents.page_errors")
+    if renderer is None or request.path.startswith("/api/"):
+        return None
+    response = renderer(status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _retry_after(status: int | None) -> dict[str, str]:
+    return {"Retry-After": str(_seconds_until_reset())} if status == 429 else {}
+
+
 class ProblemSchema(ma.Schema):
     """The body of every error response (RFC 9457 problem details)."""
 
@@ -124,6 +140,10 @@ class Api(_SmorestApi):
         error is a bug: a 500. Neither body nor log carries SQL or its parameters."""
         if database_unavailable(error):
             log.warning("database unavailable: %s", _describe_database_error(error))
+            retry = {"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER_SECONDS"])}
+            page = page_error(503, retry)
+            if page is not None:
+                return page
             return problem_response(
                 503,
                 "The database is not reachable at the moment; nothing was saved. "
@@ -131,9 +151,16 @@ class Api(_SmorestApi):
                 headers={"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER_SECONDS"])},
             )
         log.error("database error: %s", _describe_database_error(error))
+        page = page_error(500)
+        if page is not None:
+            return page
         return problem_response(500, "The server could not complete the request.")
 
     def handle_domain_error(self, error: DomainError):
+        retry = {k: v for k, v in error.headers.items() if k == "Retry-After"}
+        page = page_error(error.status, retry)
+        if page is not None:
+            return page
         return problem_response(
             error.status, error.detail, title=error.title, errors=error.errors,
             headers=error.headers,
@@ -145,7 +172,13 @@ class Api(_SmorestApi):
             if original is not None:
                 log.error("unhandled error", exc_info=original)
             code = error.code or 500
+            page = page_error(code)
+            if page is not None:
+                return page
             return problem_response(code, "The server could not complete the request.")
+        page = page_error(error.code, _retry_after(error.code))
+        if page is not None:
+            return page
         data = getattr(error, "data", None) or {}
         errors = data.get("errors")
         if errors is None and "messages" in data:

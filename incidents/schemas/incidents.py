@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from incidents.domain import (
+    POLICE_WISH_QUESTION,
     Category,
     Channel,
     IncidentStatus,
@@ -13,6 +14,7 @@ from incidents.domain import (
     PerceivedPurpose,
     Perpetrator,
     PoliceFlag,
+    PoliceWish,
     TargetedMatter,
 )
 from incidents.schemas.common import (
@@ -32,9 +34,21 @@ EARLIEST_OCCURRENCE = datetime(2000, 1, 1, tzinfo=UTC)
 DESCRIPTION_MAX = 10_000
 
 
+def not_blank(value: str) -> None:
+    """Text of only spaces and line breaks says nothing: refused like an empty one."""
+    if not value.strip():
+        raise ma.ValidationError("must contain text, not only spaces")
+
+
 def _not_too_early(value: datetime) -> None:
     if value < EARLIEST_OCCURRENCE:
         raise ma.ValidationError("must be on or after 2000-01-01")
+
+
+POLICE_WANTED_DESCRIPTION = (
+    f'The reporter\'s answer to "{POLICE_WISH_QUESTION.en}" ({POLICE_WISH_QUESTION.sv}); null '
+    "when not answered. Information for the police decision: it does not change police_flag."
+)
 
 
 def report_fields(required: bool) -> dict[str, ma.fields.Field]:
@@ -58,6 +72,7 @@ def report_fields(required: bool) -> dict[str, ma.fields.Field]:
             validate=[
                 validate.Length(min=1, max=DESCRIPTION_MAX),
                 free_text_characters,
+                not_blank,
             ],
             **req,
         ),
@@ -65,6 +80,11 @@ def report_fields(required: bool) -> dict[str, ma.fields.Field]:
         "perpetrator": enum_field(Perpetrator, allow_none=True),
         "channel": enum_field(Channel, allow_none=True),
         "targeted_matter": enum_field(TargetedMatter, allow_none=True),
+        "police_wanted": enum_field(
+            PoliceWish,
+            allow_none=True,
+            metadata={"description": POLICE_WANTED_DESCRIPTION},
+        ),
         "family_targeted": strict_boolean(**opt_default(False)),
         "injured": strict_boolean(**opt_default(False)),
         "sick_leave": strict_boolean(**opt_default(False)),
@@ -112,6 +132,10 @@ class IncidentSchema(ma.Schema):
     perpetrator = ma.fields.String(allow_none=True)
     channel = ma.fields.String(allow_none=True)
     targeted_matter = ma.fields.String(allow_none=True)
+    police_wanted = ma.fields.String(
+        allow_none=True,
+        metadata={"enum": [w.value for w in PoliceWish], "description": POLICE_WANTED_DESCRIPTION},
+    )
     family_targeted = ma.fields.Boolean()
     injured = ma.fields.Boolean()
     sick_leave = ma.fields.Boolean()

@@ -59,13 +59,17 @@ def for_handler(user: User, incident_id: int, what: str) -> Incident:
     return incident
 
 
+def may_read_part(user: User, incident: Incident, *, exposed_may_read: bool) -> bool:
+    """Case handlers read every part; the exposed employee the parts open to them."""
+    return is_case_handler(user, incident) or (
+        exposed_may_read and is_exposed_employee(user, incident)
+    )
+
+
 def for_reading(user: User, incident_id: int, part: str, *, exposed_may_read: bool) -> Incident:
     """The incident, for reading one of its parts (audited as a read of that part)."""
     incident = find_in_scope(user, incident_id)
-    allowed = is_case_handler(user, incident) or (
-        exposed_may_read and is_exposed_employee(user, incident)
-    )
-    if not allowed:
+    if not may_read_part(user, incident, exposed_may_read=exposed_may_read):
         who = "case handlers and the exposed employee" if exposed_may_read else "case handlers"
         raise _deny(user, incident, f"read {part}", who)
     audit.record(user, AuditAction.READ, incident.id, detail=part)

@@ -44,6 +44,12 @@ def list_units() -> list[Unit]:
     return list(db.session.scalars(select(Unit).order_by(Unit.id)))
 
 
+def unit_choices() -> list[tuple[int, str]]:
+    """(id, name) of every unit, by name: what a form offers to choose from."""
+    return [tuple(row) for row in db.session.execute(
+        select(Unit.id, Unit.name).order_by(Unit.name, Unit.id))]
+
+
 def create_unit(data: dict[str, Any]) -> Unit:
     _existing_parent(data.get("parent_id"))
     unit = Unit(name=data["name"], kind=data["kind"], parent_id=data.get("parent_id"))

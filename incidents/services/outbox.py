@@ -1,5 +1,5 @@
-"""Delivering the outbox: the mails services/notifications.py queued (issue: keeping the
-reporter informed).
+"""Delivering the outbox: the mails services/notifications.py queued to keep the
+reporter informed.
 
 A sender claims a batch of due mails in one UPDATE and commits the claim before it talks to the
 mail server; a second sender running at the same time finds those rows claimed and leaves them,
@@ -280,3 +280,10 @@ def retry_failed(ids: list[int] | None, now: datetime | None = None) -> int:
     )
     db.session.commit()
     return result.rowcount or 0
+
+
+def recent(limit: int) -> list[OutboxMail]:
+    """The newest mails of the outbox, whatever their state (the development mailbox page)."""
+    return list(
+        db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(limit))
+    )

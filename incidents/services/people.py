@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from incidents.clock import utcnow
-from incidents.domain import Role
+from incidents.domain import REPORTING_ROLES, Role
 from incidents.errors import Conflict, NotFound, field_error
 from incidents.extensions import db
-from incidents.models import Unit, UnitLeader, User, UserRole
+from incidents.models import Unit, UnitLeader, User, UserRole, WebSession
 
 
 def get_user(user_id: int) -> User:
@@ -22,6 +22,31 @@ def get_user(user_id: int) -> User:
 
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def find_active(user_id: int) -> User | None:
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def colleagues_of(user: User) -> list[User]:
+    """Whom a reporter can report for: the active people who may report, in the same unit."""
+    if user.unit_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                User.unit_id == user.unit_id,
+                User.id != user.id,
+                User.active.is_(True),
+                UserRole.role.in_([role.value for role in REPORTING_ROLES]),
+            )
+            .distinct()
+            .order_by(User.name, User.id)
+        )
+    )
 
 
 def list_users(active: bool | None = None) -> list[User]:
@@ -94,6 +119,9 @@ def update_user(user: User, data: dict[str, Any]) -> User:
             )
         user.email = email
     _apply(user, data)
+    if not user.active:
+        # Signed-in pages end at once, not at the session's timeout.
+        db.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     db.session.flush()
     if count_admins() == 0:
         raise Conflict(

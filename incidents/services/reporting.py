@@ -1,7 +1,7 @@
-"""Reporting an incident and reading incidents within the caller's scope (issue: foundation).
+"""Reporting an incident and reading incidents within the caller's scope.
 
 Rules: the reporter's perception decides (BRÅ); the police flag follows the forms
-(DESIGN.md §2); references are sequential per year and never reused; every create, read of one
+(docs/domain.md); references are sequential per year and never reused; every create, read of one
 incident, update and denied access is audited.
 """
 
@@ -41,6 +41,7 @@ EDITABLE_FIELDS = (
     "perpetrator",
     "channel",
     "targeted_matter",
+    "police_wanted",
     "family_targeted",
     "injured",
     "sick_leave",
@@ -253,6 +254,11 @@ def list_incidents(user: User, filters: dict[str, Any]) -> Page:
     """Newest first by occurrence, ties broken by id; keyset pagination keeps pages stable
     while new reports arrive."""
     query = select(Incident).where(incident_scope(user))
+    if filters.get("own"):
+        # "My reports": what the user reported or what was reported for them.
+        query = query.where(
+            or_(Incident.reporter_id == user.id, Incident.on_behalf_of_id == user.id)
+        )
     if "category" in filters:
         query = query.where(Incident.category == filters["category"])
     if "status" in filters:

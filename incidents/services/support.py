@@ -1,7 +1,7 @@
 """Follow-up entries, support measures, check-ins and the employee's evaluation of the support.
 
 The city's follow-up found that nobody checked whether support to an exposed employee was
-enough, relevant and lasting (DESIGN.md §1–2); these records are how that gets checked.
+enough, relevant and lasting; these records are how that gets checked.
 """
 
 from __future__ import annotations
@@ -260,6 +260,29 @@ def _support_settled(incident: Incident) -> bool:
     return bool(db.session.scalar(delivered_or_declined)) or (
         db.session.get(SupportDecline, incident.id) is not None
     )
+
+
+def evaluation_due(user: User, incident: Incident) -> bool:
+    """The exposed employee may evaluate the support once it was delivered or declined."""
+    return case_access.is_exposed_employee(user, incident) and _support_settled(incident)
+
+
+def evaluations_due(user: User, incidents: list[Incident]) -> set[int]:
+    """The same rule for a list, in one query: the incidents among these where the user is the
+    exposed employee, support was delivered or declined, and no evaluation exists yet."""
+    own = [i.id for i in incidents if case_access.is_exposed_employee(user, i)]
+    if not own:
+        return set()
+    settled = or_(
+        exists().where(
+            SupportMeasure.incident_id == Incident.id,
+            or_(SupportMeasure.delivered_at.is_not(None), SupportMeasure.accepted.is_(False)),
+        ),
+        exists().where(SupportDecline.incident_id == Incident.id),
+    )
+    evaluated = exists().where(SupportEvaluation.incident_id == Incident.id)
+    return set(db.session.scalars(
+        select(Incident.id).where(Incident.id.in_(own), settled, ~evaluated)))
 
 
 def find_evaluation(incident_id: int) -> SupportEvaluation | None:

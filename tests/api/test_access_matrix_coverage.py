@@ -31,11 +31,12 @@ MATRIX = [
 
 
 def routes(url_map: Map) -> set[tuple[str, str]]:
-    """(method, rule) of every endpoint of the API."""
+    """(method, rule) of every endpoint of the API (the pages have a matrix of their own:
+    tests/pages/test_page_access.py)."""
     return {
         (method, rule.rule)
         for rule in url_map.iter_rules()
-        if rule.rule not in NOT_IN_THE_MATRIX
+        if rule.rule.startswith("/api/") and rule.rule not in NOT_IN_THE_MATRIX
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
 

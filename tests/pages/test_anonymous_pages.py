@@ -1,0 +1,138 @@
+"""Reporting anonymously on the pages: no session, no cookie, the code shown once, and the
+report followed by reference and code."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import func, select
+
+from incidents.models import Incident, WebSession
+from tests.factories import NOW
+from tests.pages.conftest import report_form
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with freeze_time(NOW):
+        yield
+
+
+def _anonymous_form(org, **overrides):
+    form = report_form(org, **overrides)
+    for field in ("for_whom", "subcategory"):
+        form.pop(field, None)
+    return form
+
+
+def _report(pages, org, **overrides):
+    pages.get("/anonymous/report")
+    response = pages.post("/anonymous/report", _anonymous_form(org, **overrides))
+    page = response.get_data(as_text=True)
+    reference = re.search(r'id="reference">([^<]+)<', page)
+    code = re.search(r'id="receipt-code">([^<]+)<', page)
+    return response, reference and reference[1], code and code[1]
+
+
+def test_an_anonymous_report_sets_no_cookie_and_opens_no_session(pages, org, db_session):
+    form_page = pages.get("/anonymous/report")
+    response, reference, code = _report(pages, org)
+    assert response.status_code == 201
+    for answer in (form_page, response):
+        assert "Set-Cookie" not in answer.headers
+    assert db_session.scalar(select(func.count()).select_from(WebSession)) == 0
+    incident = db_session.scalar(select(Incident))
+    assert incident.anonymous and incident.reporter_id is None
+    assert incident.reference == reference and code
+    assert "Write down" in response.get_data(as_text=True) or "Skriv ner" in (
+        response.get_data(as_text=True))
+    # The code is nowhere in the address and the answer is not kept by any cache.
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_signed_in_person_reporting_anonymously_is_not_tied_to_the_report(
+    pages, org, db_session
+):
+    pages.sign_in(org.employee_a1)
+    response, _, _ = _report(pages, org)
+    assert response.status_code == 201
+    incident = db_session.scalar(select(Incident))
+    assert incident.reporter_id is None
+    row = db_session.scalar(select(WebSession))
+    assert "OP-" not in row.data  # the session learned nothing of the report
+
+
+def test_identifying_fields_are_not_offered_on_the_anonymous_form(pages, org):
+    page = pages.get("/anonymous/report").get_data(as_text=True)
+    for name in ("on_behalf_of", "injured", "sick_leave", "for_whom", "csrf_token"):
+        assert f'name="{name}"' not in page
+
+
+def test_the_report_is_followed_by_reference_and_code_and_messages_exchanged(
+    pages, other_pages, client, make, org
+):
+    _, reference, code = _report(pages, org)
+    follow = other_pages.get("/anonymous/follow")
+    assert follow.status_code == 200
+    shown = other_pages.post("/anonymous/follow", {"reference": reference, "code": code})
+    assert shown.status_code == 200
+    assert reference in shown.get_data(as_text=True)
+    sent = other_pages.post("/anonymous/follow/messages",
+                            {"reference": reference, "code": code, "body": "It happened again."})
+    assert sent.status_code == 200
+    assert "It happened again." in sent.get_data(as_text=True)
+    incident_id = client.get("/api/v1/incidents", headers=make.headers(org.manager_a)).json[
+        "items"][0]["id"]
+    thread = client.get(f"/api/v1/incidents/{incident_id}/messages",
+                        headers=make.headers(org.manager_a)).json
+    assert [m["body"] for m in thread] == ["It happened again."]
+    assert thread[0]["author_id"] is None
+
+
+@pytest.mark.parametrize("wrong", ["code", "reference"])
+def test_a_wrong_code_or_reference_finds_nothing_and_says_so(pages, org, wrong):
+    _, reference, code = _report(pages, org)
+    values = {"reference": reference, "code": code}
+    values[wrong] = "OP-2026-999999" if wrong == "reference" else "AAAA-BBBB-CCCC-DDDD"
+    pages.get("/anonymous/follow")
+    response = pages.post("/anonymous/follow", values)
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert 'href="#code"' in page and "It happened" not in page
+
+
+def test_an_empty_follow_form_names_both_fields(pages):
+    pages.get("/anonymous/follow")
+    page = pages.post("/anonymous/follow", {}).get_data(as_text=True)
+    assert 'href="#reference"' in page and 'href="#code"' in page
+
+
+def test_an_anonymous_form_without_its_form_token_or_from_another_site_is_refused(
+    pages, org, db_session
+):
+    pages.get("/anonymous/report")
+    assert pages.post("/anonymous/report", _anonymous_form(org), token=False).status_code == 400
+    assert pages.post("/anonymous/report", _anonymous_form(org),
+                      origin="https://evil.example").status_code == 400
+    assert db_session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_a_wrong_anonymous_report_keeps_what_was_typed(pages, org, db_session):
+    pages.get("/anonymous/report")
+    response = pages.post("/anonymous/report", _anonymous_form(org, category=None))
+    assert response.status_code == 422
+    assert "The client said he knows where I live." in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_the_request_log_keeps_no_address_or_time_for_anonymous_pages():
+    from incidents import _AnonymousChannelLogFilter
+
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
+                               '10.1.2.3 - - [10/Mar/2026 09:30:00] "POST /anonymous/report '
+                               'HTTP/1.1" 201 -', (), None)
+    _AnonymousChannelLogFilter().filter(record)
+    assert "10.1.2.3" not in record.getMessage() and "09:30" not in record.getMessage()
