@@ -3,7 +3,7 @@ served the same way, loaded by wrk from a separate process (docs/performance.md)
 
     .venv/bin/python -m bench.api [--seconds 10] [--connections 32,128]
 
-Targets (issue 7): creating an incident at least 30 % of the reference's throughput, reading
+Targets: creating an incident at least 30 % of the reference's throughput, reading
 one and listing a page of 50 at least 50 %, p99 under 100 ms at 32 connections.
 """
 

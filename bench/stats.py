@@ -4,7 +4,7 @@ years of demo data (500 units), against the equivalent GROUP BY run directly in 
 
     .venv/bin/python -m bench.stats [--incidents 1000000] [--small 100000] [--repeat 5]
 
-Targets (issue 7): the demo data loaded in under 60 s; the API within 1.5x the reference; the
+Targets: the demo data loaded in under 60 s; the API within 1.5x the reference; the
 serving worker's peak memory growth under 200 MB; time from the small to the large data set
 growing no faster than the number of incidents.
 """

@@ -6,7 +6,7 @@
 It runs what the scheduler's job runs (`flask summaries run`, one summary per organisation and
 förvaltning with every table in CSV and XLSX and both charts, in Swedish and English). The
 reference is the GROUP BY behind the summary's main table, run directly in PostgreSQL.
-Target (issue 7): under 60 s.
+Target: under 60 s.
 """
 
 from __future__ import annotations
