@@ -1,6 +1,6 @@
 """The scheduler lease: one scheduler process runs the jobs, elected through the database
-(DESIGN.md §3). APScheduler's job store cannot be shared by two running schedulers, so a second
-process waits as a standby and takes over only when the lease has gone unrenewed for
+(docs/operations.md). APScheduler's job store cannot be shared by two running schedulers, so a
+second process waits as a standby and takes over only when the lease has gone unrenewed for
 SCHEDULER_LEASE_SECONDS (its holder stopped or lost the database)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """RETENTION_AFTER_CLOSE_DAYS (incidents.config.load_config): the retention period comes from the
-organisation's own information-management plan (DOMAIN.md), so it has no default; a value that
-is not a whole number of at least one day stops start-up and names the setting."""
+organisation's own information-management plan (docs/configuration.md), so it has no default; a
+value that is not a whole number of at least one day stops start-up and names the setting."""
 
 from __future__ import annotations
 

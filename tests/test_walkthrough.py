@@ -1,4 +1,4 @@
-"""The foundation issue's acceptance path, through the CLI and the API only: an admin made with
+"""The basics walked through end to end, with the CLI and the API only: an admin made with
 the CLI builds a unit tree and users, each form is reported once, and each role sees exactly
 what it should."""
 

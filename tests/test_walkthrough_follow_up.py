@@ -1,4 +1,4 @@
-"""The follow-up issue's acceptance path through the API: a manager takes a threat from report
+"""The follow-up of a case walked through the API: a manager takes a threat from report
 to closed; a violent incident cannot close without the same-day notification to
 Arbetsmiljöverket; every refusal says what is missing."""
 

@@ -1,4 +1,4 @@
-"""The statistics issue's acceptance path: for one tertial (T1 2026), hr gets the incidents
+"""The statistics walked through end to end: for one tertial (T1 2026), hr gets the incidents
 table, the police statistics and a dark-figure estimate with intervals for a unit tree (avdelning
 A: enhet A1 and A2), as JSON, CSV, XLSX and a chart, with small cells suppressed, and the figures
 match this hand calculation:

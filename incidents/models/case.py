@@ -1,5 +1,5 @@
 """What happens after a report: status history, follow-up, support, check-ins, the employee's
-evaluation, the police report and the reports to authorities (issue: manager follow-up)."""
+evaluation, the police report and the reports to authorities."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The message thread between the reporter and the case handlers, and the receipt that lets an
-anonymous reporter into it (issue: keeping the reporter informed)."""
+anonymous reporter into it."""
 
 from __future__ import annotations
 

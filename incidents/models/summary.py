@@ -92,8 +92,8 @@ class ReminderDigest(db.Model):
 
 class SchedulerLease(db.Model):
     """The one scheduler process allowed to run jobs holds this lease and renews it; another
-    process waits until it runs out (DESIGN.md §3: one active scheduler elected through the
-    database)."""
+    process waits until it runs out: one active scheduler, elected through the database
+    (docs/operations.md)."""
 
     __tablename__ = "scheduler_leases"
 

@@ -1,5 +1,5 @@
 """Exposure surveys and the incident counts of the city's general incident system (IA): the
-inputs of two of the three dark-figure estimates (DESIGN.md §2).
+inputs of two of the three dark-figure estimates (docs/statistics.md).
 
 A survey answer is stored without the respondent's identity. Two records are written in the
 same transaction and share nothing that links them:

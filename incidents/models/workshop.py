@@ -1,4 +1,4 @@
-"""Workshops on unauthorised influence and their ratings (DESIGN.md §2, Workshops).
+"""Workshops on unauthorised influence and their ratings (docs/statistics.md, "Workshops").
 
 A rating is stored without the participant's identity, as a survey answer is
 (incidents/models/survey.py). Two records are written in the same transaction and share

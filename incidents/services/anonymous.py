@@ -1,4 +1,4 @@
-"""Anonymous two-way reports (issue: keeping the reporter informed).
+"""Anonymous two-way reports: the reporter is kept informed without being known.
 
 Fear of being identified keeps incidents from being reported. An anonymous report is an
 incident like the others (in lists and statistics, marked ``anonymous``), with no reporter and

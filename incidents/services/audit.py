@@ -1,5 +1,5 @@
 """Audit trail of incident data: every create, read of one incident, update and denied access
-(DESIGN.md §4: every read and write of incident data is audited)."""
+(docs/roles-and-access.md, "Audit trail")."""
 
 from __future__ import annotations
 

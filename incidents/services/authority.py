@@ -1,4 +1,4 @@
-"""Reports to authorities of an incident (DESIGN.md §2; DOMAIN.md, work environment rules).
+"""Reports to authorities of an incident (docs/domain.md, "Reports to authorities").
 
 - Arbetsmiljöverket: a serious incident (allvarligt tillbud) is notified without delay
   (arbetsmiljölagen 3 kap. 3 a §); the service counts it overdue AUTHORITY_NOTIFICATION_HOURS
@@ -37,7 +37,8 @@ from incidents.services.records import (
 )
 from incidents.services.records import add_error as _add
 
-# Sub-types that make an incident serious whatever its forms (DOMAIN.md: death threats).
+# Sub-types that make an incident serious whatever its forms: Arbetsmiljöverket's guidance names
+# death threats meant seriously among the incidents that meant serious danger (docs/domain.md).
 SERIOUS_SUBCATEGORIES = frozenset({"death_threat"})
 
 # Field of the PUT body (nested objects as "object.field") → column of AuthorityReport.
@@ -65,7 +66,7 @@ REFERENCE_DATES = {
 
 
 def serious_proposed(incident: Incident) -> bool:
-    """The rule's proposal (DESIGN.md §2): every act of violence, every death threat."""
+    """The rule's proposal (docs/domain.md): every act of violence, every death threat."""
     violence = any(form.category == Category.VIOLENCE for form in incident.forms)
     return violence or incident.subcategory in SERIOUS_SUBCATEGORIES
 
@@ -224,7 +225,7 @@ def record_reports(
 
 
 def missing_for_close(incident: Incident) -> list[str]:
-    """The reports that are due but not done: they block closing (DESIGN.md §2)."""
+    """The reports that are due but not done: they block closing (docs/domain.md)."""
     state = _state(incident)
     missing = []
     if state.serious and state.work_environment_authority["notified_at"] is None:

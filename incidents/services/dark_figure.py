@@ -1,5 +1,5 @@
 """The dark figure (mörkertal): IA counts entered by hr, and the three estimates of
-``GET /api/v1/stats/dark-figure`` (DESIGN.md §2, docs/statistics.md).
+``GET /api/v1/stats/dark-figure`` (docs/statistics.md).
 
 Every count is aggregated in the database (COUNT/SUM, grouped where there are groups); no
 incident row is loaded. The estimators are incidents.stats.estimators; small counts are

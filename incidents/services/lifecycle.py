@@ -1,5 +1,5 @@
 """The incident life cycle: reported → acknowledged → in_follow_up → closed (→ reopened to
-in_follow_up). DESIGN.md §2; any other move is a 409 that says why."""
+in_follow_up), as docs/domain.md describes it; any other move is a 409 that says why."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def acknowledge(user: User, incident_id: int) -> Incident:
 
 
 def missing_for_close(incident: Incident) -> list[str]:
-    """Everything a case still needs before it may close (DESIGN.md §2)."""
+    """Everything a case still needs before it may close (docs/domain.md)."""
     from incidents.services import authority, police
 
     missing = _missing_anonymous(incident) if incident.anonymous else _missing_named(incident)
@@ -140,8 +140,8 @@ def _missing_named(incident: Incident) -> list[str]:
     )
     if not has_conversation:
         missing.append("a follow-up entry of type conversation with the exposed employee")
-    # DESIGN.md §2: "support given or declined, recorded" — an offer nobody has answered yet
-    # is not a decision.
+    # A support decision is support given or declined, recorded: an offer nobody has answered
+    # yet is not a decision.
     has_support_decision = db.session.scalar(
         select(
             exists().where(

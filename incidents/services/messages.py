@@ -1,5 +1,5 @@
-"""The message thread of an incident: the reporter's side and the case handlers (issue: keeping
-the reporter informed).
+"""The message thread of an incident: the reporter's side and the case handlers, which keeps
+the reporter informed.
 
 Who takes part: the case handlers (services/case_access.py), and on the reporter's side the
 reporter and the colleague reported for. Outside the scope it is 404. Today everyone in scope is

@@ -1,7 +1,7 @@
 """Retention (gallring): closed incidents are anonymised once RETENTION_AFTER_CLOSE_DAYS have
-passed since they were closed (issue: the scheduler; DOMAIN.md: retention is decided by each
+passed since they were closed (docs/configuration.md, "Retention"). Retention is decided by each
 organisation's information-management plan, so the period is a setting without a default, and
-with none set nothing is anonymised).
+with none set nothing is anonymised.
 
 Anonymising removes what tells what happened in words and who it happened to, and keeps what
 the statistics count, so every statistics table gives the same figures afterwards:

@@ -1,4 +1,4 @@
-"""Anonymous exposure surveys (DESIGN.md §2, the first dark-figure estimate).
+"""Anonymous exposure surveys (the first dark-figure estimate, docs/statistics.md).
 
 hr sets a survey up for some units; each employee of those units (sub-units included) answers
 once, while it is open. The answers are kept without the respondent's identity: the

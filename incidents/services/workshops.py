@@ -1,4 +1,4 @@
-"""Workshops on unauthorised influence and their ratings (DESIGN.md §2, Workshops).
+"""Workshops on unauthorised influence and their ratings (docs/statistics.md, "Workshops").
 
 hr sets a workshop up for some units; each employee of those units (sub-units included) rates
 it once, while its rating window is open. Ratings are kept without the participant's identity,

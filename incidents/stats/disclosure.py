@@ -1,4 +1,5 @@
-"""Disclosure control for count tables: small counts identify people (DESIGN.md §2).
+"""Disclosure control for count tables: small counts identify people and
+mislead as percentages (docs/statistics.md, "Disclosure control").
 
 A table is a DataFrame with one row per cell: the `by` columns name the cell (unit, form, …) and
 `count` holds its count. Published alongside it are its totals: for each column g in `by`, the

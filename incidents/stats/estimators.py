@@ -1,4 +1,4 @@
-"""Proportions with intervals and the three dark-figure (mörkertal) estimators of DESIGN.md §2.
+"""Proportions with intervals and the three dark-figure (mörkertal) estimators (docs/statistics.md).
 
 Pure functions, no database: callers pass counts and get plain dicts ready for JSON. Proportions
 are rounded to 4 decimals, counts and estimates to 1; rounding happens last, on the returned

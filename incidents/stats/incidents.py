@@ -1,4 +1,4 @@
-"""Incidents by form, unit and period (issue: HR statistics §1).
+"""Incidents by form, unit and period (docs/statistics.md).
 
 The database does the counting: one GROUP BY over (local month, unit, and the other requested
 keys), which returns at most months × units × keys rows whatever the number of incidents. pandas

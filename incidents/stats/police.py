@@ -1,4 +1,4 @@
-"""Police-report statistics per form and unit (issue: HR statistics §2).
+"""Police-report statistics per form and unit (docs/statistics.md).
 
 Per row: incidents; flagged for reporting (police flag required or recommended) and flagged for
 consideration; decisions made; reported (decision: report); filed, and filed by the employer;

@@ -1,11 +1,11 @@
 """Which part of the organisation a statistics request covers, and its head-counts.
 
 hr sees statistics for every unit; a manager for the units they lead and everything below them;
-others none (issue: HR statistics §7). A request names one unit (``unit_id``) or, by default,
-takes the top of what the caller may see: the organisation's roots for hr, the units a manager
-leads. A unit's figures include its sub-units. Grouped by unit, the rows are the selected unit's
-direct sub-units (each with everything below it) and the selected unit itself for incidents filed
-directly on it, so the rows never overlap and add up to the total.
+others none (docs/statistics.md, "Who may see what"). A request names one unit (``unit_id``) or, by
+default, takes the top of what the caller may see: the organisation's roots for hr, the units a
+manager leads. A unit's figures include its sub-units. Grouped by unit, the rows are the selected
+unit's direct sub-units (each with everything below it) and the selected unit itself for incidents
+filed directly on it, so the rows never overlap and add up to the total.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Support outcomes (issue: HR statistics §4): whether exposed staff got enough support, in time.
+"""Support outcomes (docs/statistics.md): whether exposed staff got enough support, in time.
 
 Per row (optionally per unit and period), over the named incidents of the period — an anonymous
 report has nobody known to support, so it is left out and the notes say so:

@@ -1,4 +1,4 @@
-"""Summaries of workshop ratings (DESIGN.md §2, Workshops; issue 6 §1).
+"""Summaries of workshop ratings (docs/statistics.md, "Workshops").
 
 The database counts: one GROUP BY per source (ratings given through the service, and the
 tallies hr entered) gives the count per workshop and scale value; no rating row is loaded.

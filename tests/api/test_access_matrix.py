@@ -5,7 +5,7 @@ table-driven machinery the other parts share: test_access_matrix_case.py (the pa
 test_access_matrix_anonymous.py, test_access_matrix_stats.py (statistics, surveys, workshops,
 summaries). test_access_matrix_coverage.py fails for an endpoint that none of them covers.
 
-The rules (issue: foundation; DESIGN.md §3):
+The rules (docs/roles-and-access.md):
 
 * employee; manager — the units they lead and every unit below them; hr — all incidents;
   admin — units and users, no incident contents unless also hr. Roles combine. Everyone sees

@@ -1,5 +1,5 @@
 """Anonymous two-way reports: no account, nothing stored that points back to the reporter, a
-receipt code instead (issue: keeping the reporter informed)."""
+receipt code instead, so the reporter can still be kept informed."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """GET/PUT /api/v1/incidents/{id}/authority-reports: what is due to Arbetsmiljöverket (AML 3 kap.
 3 a §) and Försäkringskassan (socialförsäkringsbalken 42 kap. 10 §), what has been done, who may
-see and record it, and what it means for closing and the overdue list (DESIGN.md §2)."""
+see and record it, and what it means for closing and the overdue list (docs/domain.md)."""
 
 from __future__ import annotations
 

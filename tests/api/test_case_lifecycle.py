@@ -1,4 +1,4 @@
-"""Life cycle, follow-up entries, check-ins and the overdue list (issue: manager follow-up)."""
+"""Life cycle, follow-up entries, check-ins and the overdue list (docs/manager-guide.md)."""
 
 from __future__ import annotations
 

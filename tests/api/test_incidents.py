@@ -1,4 +1,4 @@
-"""POST/GET/PATCH /api/v1/incidents: the reporting rules of the foundation issue."""
+"""POST/GET/PATCH /api/v1/incidents: the reporting rules (docs/domain.md)."""
 
 from __future__ import annotations
 

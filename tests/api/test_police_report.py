@@ -1,5 +1,5 @@
 """GET/PUT /api/v1/incidents/{id}/police-report: the decision, the filing and the outcomes of a
-police report (DESIGN.md §2), who may read and record it, and what it means for closing and the
+police report (docs/domain.md), who may read and record it, and what it means for closing and the
 overdue list."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The access rules every statistics endpoint shares (issue: HR statistics §7): employees and
+"""The access rules every statistics endpoint shares (docs/statistics.md): employees and
 admins see none (403), a request without a token is 401, an unknown unit is 404 naming unit_id.
 The endpoints' own rules (a manager's units, unsuppressed figures) are tested with each."""
 

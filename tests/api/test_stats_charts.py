@@ -1,6 +1,6 @@
 """GET /api/v1/stats/charts/{name}.png: incidents by form over time and the police-reported
-share, drawn with matplotlib from the same disclosure-controlled tables as the JSON (issue: HR
-statistics §5, §6, §7).
+share, drawn with matplotlib from the same disclosure-controlled tables as the JSON
+(docs/statistics.md, "Charts").
 
 The clock is frozen at NOW (15 December 2026): the default period is 2026-01-01 to 2026-12-15.
 """

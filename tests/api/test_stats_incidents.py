@@ -1,5 +1,5 @@
 """GET /api/v1/stats/incidents: counts by form, unit and period, rates per 100 employees,
-disclosure control, access and formats (issue: HR statistics §1, §5, §6, §7).
+disclosure control, access and formats (docs/statistics.md).
 
 Every expected figure is worked out by hand from the small fixture of the test and written as a
 literal, with the arithmetic beside it. The clock is frozen at NOW (15 December 2026), so the

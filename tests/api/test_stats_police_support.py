@@ -1,6 +1,6 @@
 """GET /api/v1/stats/police and GET /api/v1/stats/support: police-report statistics with the
-police dark figure, and support outcomes with timeliness (issue: HR statistics §2, §4, §5, §6,
-§7).
+police dark figure, and support outcomes with timeliness
+(docs/statistics.md).
 
 Every expected figure is worked out by hand from the small fixture of the test and written as a
 literal, with the arithmetic beside it. The clock is frozen at NOW (15 December 2026), so the

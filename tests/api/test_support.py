@@ -180,7 +180,7 @@ def test_bad_evaluations_are_422(client, make, org, case, change, field):
 
 
 def test_an_unanswered_offer_is_not_a_support_decision(client, make, org, case):
-    """Closing needs support given or declined (DESIGN.md §2), not merely offered."""
+    """Closing needs support given or declined (docs/domain.md), not merely offered."""
     base = f"/api/v1/incidents/{case.id}"
     headers = make.headers(org.manager_a)
     client.post(f"{base}/follow-ups", headers=headers, json={

@@ -1,6 +1,6 @@
-"""PostgreSQL restarted under load (issue 7 §2): while it is away every request is answered
-503 with Retry-After, never 500; the service is back by itself within 5 s of the database
-returning; every incident answered 201 is in the database.
+"""PostgreSQL restarted under load (docs/testing.md, "Reliability"): while it is away every
+request is answered 503 with Retry-After, never 500; the service is back by itself within 5 s of
+the database returning; every incident answered 201 is in the database.
 
 The server is the test's own (initdb on a free port), so the machine's shared server is left
 alone.

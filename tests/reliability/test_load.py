@@ -1,8 +1,8 @@
 """Many reports at once, some retried with their Idempotency-Key: every report is kept exactly
 once, with exactly one create entry in the audit trail, and no answer is a server error
-(issue 7 §2). gunicorn serves the service on a PostgreSQL database of the test's own.
+(docs/testing.md). gunicorn serves the service on a PostgreSQL database of the test's own.
 
-CI sends 2,000 reports from 64 clients; the issue's full setting is
+CI sends 2,000 reports from 64 clients; the full setting is
 ``RELIABILITY_REPORTS=20000`` (docs/performance.md has the figures of a full run).
 """
 

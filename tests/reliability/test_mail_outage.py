@@ -1,4 +1,4 @@
-"""The mail server down for a whole run of reports (issue 7 §2): no request fails, and every
+"""The mail server down for a whole run of reports (docs/testing.md): no request fails, and every
 notification is delivered once the server is back. Reports are served by gunicorn and the
 outbox is delivered by a real `flask outbox deliver --loop` process, both on a PostgreSQL
 database of the test's own; the mail server is a real SMTP server (aiosmtpd).
