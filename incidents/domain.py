@@ -530,3 +530,72 @@ PROBLEM_SIZE_GROUP_LABELS: dict[str, Label] = {
 }
 # A workshop is rated useful at 4 or 5 ("i hög grad", "i mycket hög grad").
 USEFUL_RATINGS: tuple[int, int] = (4, 5)
+
+
+class ClosingItem(StrEnum):
+    """What a case may still lack before it can close (services/lifecycle.py)."""
+
+    FOLLOW_UP = "follow_up"
+    ANONYMOUS_ANSWER = "anonymous_answer"
+    CONVERSATION = "conversation"
+    SUPPORT_DECISION = "support_decision"
+    POLICE_DECISION = "police_decision"
+    WORK_ENVIRONMENT_NOTIFICATION = "work_environment_notification"
+    WORK_INJURY_REPORT = "work_injury_report"
+
+
+CLOSING_ITEM_LABELS: dict[ClosingItem, Label] = {
+    ClosingItem.FOLLOW_UP: Label("Dokumentera vad som har gjorts", "Document what was done"),
+    ClosingItem.ANONYMOUS_ANSWER: Label(
+        "Svara den anonyma rapportören (där stöd kan erbjudas)",
+        "Answer the anonymous reporter (where support can be offered)",
+    ),
+    ClosingItem.CONVERSATION: Label(
+        "Dokumentera samtalet med den utsatta medarbetaren",
+        "Document the conversation with the exposed employee",
+    ),
+    ClosingItem.SUPPORT_DECISION: Label(
+        "Registrera stöd som medarbetaren tackade ja eller nej till",
+        "Record support the employee accepted or declined",
+    ),
+    ClosingItem.POLICE_DECISION: Label(
+        "Besluta om polisanmälan", "Decide on a police report"
+    ),
+    ClosingItem.WORK_ENVIRONMENT_NOTIFICATION: Label(
+        "Anmäl den allvarliga händelsen till Arbetsmiljöverket",
+        "Notify Arbetsmiljöverket of the serious incident",
+    ),
+    ClosingItem.WORK_INJURY_REPORT: Label(
+        "Anmäl arbetsskadan till Försäkringskassan",
+        "Report the work injury to Försäkringskassan",
+    ),
+}
+
+
+class Missing(str):
+    """One thing a case lacks before it can close: its text (as the API answers it) and its
+    kind (ClosingItem), so a page can say it in the person's language and link to where it is
+    done."""
+
+    code: ClosingItem
+
+    def __new__(cls, text: str, code: ClosingItem) -> Missing:
+        item = super().__new__(cls, text)
+        item.code = code
+        return item
+
+
+POLICE_DECISION_LABELS: dict[PoliceDecision, Label] = {
+    PoliceDecision.REPORT: Label("Polisanmäla", "Report to the police"),
+    PoliceDecision.DO_NOT_REPORT: Label("Inte polisanmäla", "Do not report to the police"),
+}
+
+FILED_BY_LABELS: dict[FiledBy, Label] = {
+    FiledBy.EMPLOYEE: Label("Medarbetaren", "The employee"),
+    FiledBy.EMPLOYER: Label("Arbetsgivaren", "The employer"),
+}
+
+CONTACT_ADDRESS_LABELS: dict[ContactAddress, Label] = {
+    ContactAddress.HOME: Label("Hemadress", "Home address"),
+    ContactAddress.WORK: Label("Arbetsplatsens adress", "The workplace's address"),
+}

@@ -14,13 +14,15 @@ from incidents.schemas.common import (
     free_text_characters,
     no_control_characters,
 )
+from incidents.schemas.incidents import not_blank
 
 NOTE_MAX = 10_000
 
 
 def _note(**kwargs):
     return ma.fields.String(
-        validate=[validate.Length(min=1, max=NOTE_MAX), free_text_characters], **kwargs
+        validate=[validate.Length(min=1, max=NOTE_MAX), free_text_characters, not_blank],
+        **kwargs,
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from incidents.clock import utcnow
-from incidents.domain import Category, IncidentStatus
+from incidents.domain import Category, ClosingItem, IncidentStatus, Missing
 from incidents.errors import ValidationFailed
 from incidents.extensions import db
 from incidents.models import AuthorityReport, Incident, IncidentForm, User
@@ -31,9 +31,9 @@ from incidents.services import case_access
 from incidents.services.records import (
     Errors,
     OneRowState,
+    OverdueRule,
     insert_first,
     moment_problems,
-    overdue_since_report,
 )
 from incidents.services.records import add_error as _add
 
@@ -229,24 +229,34 @@ def missing_for_close(incident: Incident) -> list[str]:
     state = _state(incident)
     missing = []
     if state.serious and state.work_environment_authority["notified_at"] is None:
-        missing.append(
-            "the notification of a serious incident to Arbetsmiljöverket (AML 3 kap. 3 a §)"
-        )
+        missing.append(Missing(
+            "the notification of a serious incident to Arbetsmiljöverket (AML 3 kap. 3 a §)",
+            ClosingItem.WORK_ENVIRONMENT_NOTIFICATION,
+        ))
     if state.work_injury_due and state.work_injury_report["filed_at"] is None:
-        missing.append(
-            "the work-injury report to Försäkringskassan (socialförsäkringsbalken 42 kap. 10 §)"
-        )
+        missing.append(Missing(
+            "the work-injury report to Försäkringskassan (socialförsäkringsbalken 42 kap. 10 §)",
+            ClosingItem.WORK_INJURY_REPORT,
+        ))
     return missing
 
 
-def overdue_notifications(user: User, now: datetime) -> list[dict[str, Any]]:
-    """Open serious incidents the user handles that Arbetsmiljöverket has not been notified of
-    within AUTHORITY_NOTIFICATION_HOURS of the report (AML 3 kap. 3 a §: without delay)."""
+def notification_rule() -> OverdueRule:
+    """Open serious incidents that Arbetsmiljöverket has not been notified of within
+    AUTHORITY_NOTIFICATION_HOURS of the report (AML 3 kap. 3 a §: without delay)."""
     hours = timedelta(hours=current_app.config["AUTHORITY_NOTIFICATION_HOURS"])
-    return overdue_since_report(
-        user, now, hours, "work_environment_notification",
-        Incident.status != IncidentStatus.CLOSED.value,
-        AuthorityReport.work_environment_authority_notified_at.is_(None),
-        _serious_sql(),
+    return OverdueRule(
+        "work_environment_notification", hours,
+        (
+            Incident.status != IncidentStatus.CLOSED.value,
+            AuthorityReport.work_environment_authority_notified_at.is_(None),
+            _serious_sql(),
+        ),
         join=(AuthorityReport, AuthorityReport.incident_id == Incident.id),
     )
+
+
+def overdue_notifications(user: User, now: datetime) -> list[dict[str, Any]]:
+    """Open serious incidents the user handles whose notification to Arbetsmiljöverket is
+    overdue."""
+    return notification_rule().items(user, now)

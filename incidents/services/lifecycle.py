@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import exists, select
 
 from incidents.clock import to_local, utcnow
-from incidents.domain import FollowUpType, IncidentStatus, MessageSender
+from incidents.domain import ClosingItem, FollowUpType, IncidentStatus, MessageSender, Missing
 from incidents.errors import Conflict
 from incidents.extensions import db
 from incidents.models import (
@@ -24,7 +24,7 @@ from incidents.models import (
     User,
 )
 from incidents.services import case_access, notifications
-from incidents.services.records import overdue_since_report
+from incidents.services.records import OverdueRule
 
 S = IncidentStatus
 
@@ -114,7 +114,8 @@ def _missing_anonymous(incident: Incident) -> list[str]:
     where support can be offered."""
     missing = []
     if not db.session.scalar(select(exists().where(FollowUpEntry.incident_id == incident.id))):
-        missing.append("a follow-up entry documenting what was done")
+        missing.append(Missing("a follow-up entry documenting what was done",
+                               ClosingItem.FOLLOW_UP))
     answered = db.session.scalar(
         select(
             exists().where(
@@ -124,7 +125,9 @@ def _missing_anonymous(incident: Incident) -> list[str]:
         )
     )
     if not answered:
-        missing.append("a message to the anonymous reporter (where support can be offered)")
+        missing.append(Missing(
+            "a message to the anonymous reporter (where support can be offered)",
+            ClosingItem.ANONYMOUS_ANSWER))
     return missing
 
 
@@ -139,7 +142,8 @@ def _missing_named(incident: Incident) -> list[str]:
         )
     )
     if not has_conversation:
-        missing.append("a follow-up entry of type conversation with the exposed employee")
+        missing.append(Missing("a follow-up entry of type conversation with the exposed employee",
+                               ClosingItem.CONVERSATION))
     # A support decision is support given or declined, recorded: an offer nobody has answered
     # yet is not a decision.
     has_support_decision = db.session.scalar(
@@ -150,10 +154,10 @@ def _missing_named(incident: Incident) -> list[str]:
         )
     ) or db.session.get(SupportDecline, incident.id) is not None
     if not has_support_decision:
-        missing.append(
+        missing.append(Missing(
             "a support decision: a support measure the employee accepted or declined, or "
-            "support declined by the employee"
-        )
+            "support declined by the employee", ClosingItem.SUPPORT_DECISION
+        ))
     return missing
 
 
@@ -218,9 +222,12 @@ def status_history(user: User, incident_id: int) -> list[StatusChange]:
     )
 
 
-def overdue_acknowledgements(user: User, now: datetime) -> list[dict]:
+def acknowledgement_rule() -> OverdueRule:
     """Reported incidents nobody has acknowledged within ACKNOWLEDGE_WITHIN_HOURS."""
     hours = timedelta(hours=current_app.config["ACKNOWLEDGE_WITHIN_HOURS"])
-    return overdue_since_report(
-        user, now, hours, "acknowledgement", Incident.status == S.REPORTED
-    )
+    return OverdueRule("acknowledgement", hours, (Incident.status == S.REPORTED,))
+
+
+def overdue_acknowledgements(user: User, now: datetime) -> list[dict]:
+    """Reported incidents the user handles that nobody has acknowledged in time."""
+    return acknowledgement_rule().items(user, now)

@@ -23,8 +23,10 @@ from incidents.domain import (
     DECISION_REQUIRED_FLAGS,
     POLICE_OUTCOME_LABELS,
     POLICE_OUTCOME_NEXT,
+    ClosingItem,
     IncidentStatus,
     Label,
+    Missing,
     PoliceDecision,
     PoliceFlag,
     PoliceOutcome,
@@ -36,9 +38,9 @@ from incidents.services import case_access
 from incidents.services.records import (
     Errors,
     OneRowState,
+    OverdueRule,
     insert_first,
     moment_problems,
-    overdue_since_report,
 )
 from incidents.services.records import add_error as _add
 
@@ -297,17 +299,25 @@ def missing_for_close(incident: Incident) -> list[str]:
     )
     if decision is not None:
         return []
-    return [f"a police-report decision (the incident is flagged '{incident.police_flag}')"]
+    return [Missing(f"a police-report decision (the incident is flagged '{incident.police_flag}')",
+                    ClosingItem.POLICE_DECISION)]
+
+
+def decision_rule() -> OverdueRule:
+    """Open incidents whose police-report decision is past due: flagged required or
+    recommended, no decision, reported more than POLICE_DECISION_DAYS ago."""
+    days = timedelta(days=current_app.config["POLICE_DECISION_DAYS"])
+    return OverdueRule(
+        "police_decision", days,
+        (
+            Incident.police_flag.in_([flag.value for flag in DECISION_REQUIRED_FLAGS]),
+            Incident.status != IncidentStatus.CLOSED.value,
+            PoliceReport.decision.is_(None),
+        ),
+        join=(PoliceReport, PoliceReport.incident_id == Incident.id),
+    )
 
 
 def overdue_decisions(user: User, now: datetime) -> list[dict[str, Any]]:
-    """Open incidents the user handles whose police-report decision is past due: flagged
-    required or recommended, no decision, reported more than POLICE_DECISION_DAYS ago."""
-    days = timedelta(days=current_app.config["POLICE_DECISION_DAYS"])
-    return overdue_since_report(
-        user, now, days, "police_decision",
-        Incident.police_flag.in_([flag.value for flag in DECISION_REQUIRED_FLAGS]),
-        Incident.status != IncidentStatus.CLOSED.value,
-        PoliceReport.decision.is_(None),
-        join=(PoliceReport, PoliceReport.incident_id == Incident.id),
-    )
+    """Open incidents the user handles whose police-report decision is past due."""
+    return decision_rule().items(user, now)

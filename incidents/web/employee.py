@@ -156,6 +156,11 @@ def _render_report(incident_id: int, message_state: FormState | None = None,
 @login_required
 @unit_of_work
 def incident_page(incident_id: int):
+    user = signed_in_user()
+    found = reporting.find_in_scope(user, _incident_id(incident_id))
+    if case_access.is_case_handler(user, found):
+        # Mails give everyone the report's address; a case handler works on the case page.
+        return redirect(url_for("casework.case", incident_id=found.id))
     return _render_report(incident_id)
 
 
