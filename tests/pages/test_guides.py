@@ -111,3 +111,46 @@ def test_the_guide_check_finds_a_quote_that_is_on_no_page(employee_pages):
     everything = " ".join(employee_pages)
     assert "Skicka rapport" in everything
     assert "Skicka rapporten nu" not in everything
+
+
+MANAGER_GUIDE = GUIDE.parent / "manager-guide.md"
+
+
+@pytest.fixture
+def manager_pages(pages, client, make, org):
+    """The text of every page the manager guide shows, in Swedish."""
+    seen: list[str] = []
+    with freeze_time(NOW) as clock:
+        waiting = make.incident(org.employee_a1, org.a1, category="violence")
+        case = make.incident(org.colleague_a1, org.a1, category="violence")
+        clock.tick(timedelta(days=3))
+        pages.sign_in(org.manager_a)
+        seen.append(_text(pages.get("/cases")))
+        seen.append(_text(pages.get(f"/cases/{case.id}")))
+        pages.post(f"/cases/{case.id}/acknowledge")
+        seen.append(_text(pages.get(f"/cases/{case.id}")))
+        seen.append(_text(pages.post(f"/cases/{case.id}/close")))
+        handler = make.headers(org.manager_a)
+        client.post(f"/api/v1/incidents/{waiting.id}/acknowledge", headers=handler)
+        client.post(f"/api/v1/incidents/{waiting.id}/follow-ups", headers=handler, json={
+            "type": "conversation", "note": "Talked.", "occurred_at": NOW.isoformat()})
+        client.put(f"/api/v1/incidents/{waiting.id}/support-declined", headers=handler,
+                   json={})
+        client.put(f"/api/v1/incidents/{waiting.id}/police-report", headers=handler, json={
+            "decision": "do_not_report", "decision_reason": "The employee does not want it."})
+        client.put(f"/api/v1/incidents/{waiting.id}/authority-reports", headers=handler,
+                   json={"serious": False})
+        closed = client.post(f"/api/v1/incidents/{waiting.id}/close", headers=handler)
+        assert closed.status_code == 200, closed.json
+        seen.append(_text(pages.get(f"/cases/{waiting.id}")))
+    return seen
+
+
+def test_every_quote_of_the_manager_guide_is_on_a_page(manager_pages):
+    quoted = quotes(MANAGER_GUIDE.read_text())
+    assert len(quoted) > 30
+    everything = " ".join(manager_pages)
+    labels = _labels()
+    missing = [q for q in quoted if q not in everything and q not in labels]
+    assert not missing, "quoted in docs/manager-guide.md but on no page:\n  " + "\n  ".join(
+        missing)
