@@ -120,7 +120,11 @@ def build_scheduler(
 
 
 def start(scheduler: BackgroundScheduler, app: Flask) -> None:
-    """Start with the stored jobs brought up to date; missed runs are made at once."""
+    """Start with the stored jobs brought up to date, and a status row for each (readiness
+    checks them); missed runs are made at once."""
+    from scheduler import heartbeat
+
     scheduler.start(paused=True)
     sync_jobs(scheduler, app.config["TIMEZONE"])
+    heartbeat.register_jobs(app)
     scheduler.resume()

@@ -3,7 +3,8 @@
 Start one per deployment (a second is harmless: it waits as a standby until the first one's
 lease runs out). SIGTERM or Ctrl-C stops it after the running jobs finish; losing the lease
 (the database was unreachable for longer than SCHEDULER_LEASE_SECONDS, and another process may
-have taken over) stops it with exit status 1 so that the service manager restarts it.
+have taken over) or its job scheduler's thread stops it with exit status 1 so that the service
+manager restarts it (scheduler/runner.py).
 """
 
 from __future__ import annotations
@@ -14,59 +15,23 @@ import signal
 import socket
 import sys
 import threading
-import time
 
 from incidents import create_app
-from scheduler import build_scheduler, lease, start
-
-log = logging.getLogger("scheduler")
+from scheduler.runner import Runner
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app()
+    json_logs = (os.environ.get("LOG_FORMAT") or "text").strip().lower() == "json"
+    if not json_logs:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app()  # with LOG_FORMAT=json, its JSON handler goes on the root logger
+    logging.getLogger().setLevel(logging.INFO)
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    seconds = app.config["SCHEDULER_LEASE_SECONDS"]
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-
-    def holds_lease() -> bool | None:
-        """True if held (taken or renewed), False if another process holds it, None if the
-        database could not be asked."""
-        with app.app_context():
-            try:
-                return lease.acquire(holder, seconds)
-            except Exception:
-                log.exception("could not reach the database for the scheduler lease")
-                return None
-
-    waited = False
-    while not holds_lease():
-        if not waited:
-            log.info("another scheduler holds the lease (or the database is away); waiting")
-            waited = True
-        if stopping.wait(seconds / 3):
-            return 0
-    log.info("scheduler %s holds the lease; starting jobs", holder)
-
-    scheduler = build_scheduler(app)
-    start(scheduler, app)
-    status, renewed = 0, time.monotonic()
-    while not stopping.wait(seconds / 3):
-        held = holds_lease()
-        if held:
-            renewed = time.monotonic()
-        # Taken over, or not renewed for a whole lease: another process may be running jobs.
-        elif held is False or time.monotonic() - renewed >= seconds:
-            log.error("lost the scheduler lease; stopping so that only one scheduler runs")
-            status = 1
-            break
-    scheduler.shutdown(wait=True)
-    if status == 0:
-        with app.app_context():
-            lease.release(holder)
-    return status
+    return Runner(app, holder, stopping).run()
 
 
 if __name__ == "__main__":

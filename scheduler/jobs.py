@@ -40,11 +40,22 @@ def run_in_app(app: Flask, work: Callable[[], Any], name: str | None = None) -> 
 
 
 def job(work: Callable[[], Any]) -> Callable[[], Any]:
+    """A scheduled job: run in the bound app, and its success or failure recorded for
+    readiness and the metrics (scheduler/heartbeat.py)."""
+
     @functools.wraps(work)
     def run() -> Any:
+        from scheduler import heartbeat
+
         if _app is None:
             raise RuntimeError("scheduler.jobs.bind(app) was not called")
-        return run_in_app(_app, work, work.__name__)
+        try:
+            result = run_in_app(_app, work, work.__name__)
+        except Exception as exc:
+            heartbeat.job_failed(_app, work.__name__, exc)
+            raise
+        heartbeat.job_succeeded(_app, work.__name__)
+        return result
 
     return run
 

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from incidents.clock import utcnow
 from incidents.extensions import db
 from incidents.models import SchedulerLease
+from incidents.models.summary import SCHEDULER_ROW
 
-NAME = "scheduler"
+NAME = SCHEDULER_ROW
 
 
 def acquire(holder: str, seconds: int) -> bool:

@@ -17,7 +17,14 @@ from incidents.models.incident import Incident, IncidentForm, ReferenceCounter
 from incidents.models.messaging import AnonymousReceipt, Message
 from incidents.models.organisation import Headcount, Unit, subtree_ids_query
 from incidents.models.outbox import OutboxMail
-from incidents.models.summary import ReminderDigest, SchedulerLease, Summary, SummaryFile
+from incidents.models.summary import (
+    ReminderDigest,
+    SchedulerHeartbeat,
+    SchedulerJobStatus,
+    SchedulerLease,
+    Summary,
+    SummaryFile,
+)
 from incidents.models.survey import (
     IaCount,
     Survey,
@@ -53,6 +60,8 @@ __all__ = [
     "Message",
     "OutboxMail",
     "ReminderDigest",
+    "SchedulerHeartbeat",
+    "SchedulerJobStatus",
     "SchedulerLease",
     "Summary",
     "SummaryFile",

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from incidents import request_id as request_ids
 from incidents.clock import utcnow
 from incidents.domain import OutboxStatus, values
 from incidents.extensions import db
@@ -50,3 +51,6 @@ class OutboxMail(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The request that queued the mail (incidents/request_id.py), sent as its X-Request-Id
+    # header; none for mails queued by the scheduler or the anonymous channel.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=request_ids.current)

@@ -90,6 +90,10 @@ class ReminderDigest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
+# The one row of the lease and of the heartbeat: one scheduler per deployment.
+SCHEDULER_ROW = "scheduler"
+
+
 class SchedulerLease(db.Model):
     """The one scheduler process allowed to run jobs holds this lease and renews it; another
     process waits until it runs out: one active scheduler, elected through the database
@@ -101,3 +105,33 @@ class SchedulerLease(db.Model):
     holder: Mapped[str] = mapped_column(String(100), nullable=False)
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class SchedulerHeartbeat(db.Model):
+    """The sign of life of the scheduler that holds the lease: written each time it renews the
+    lease, while its job scheduler runs. Kept after it stops (``stopped_at``), so readiness can
+    tell a scheduler that stopped or died from one that never ran (docs/operations.md)."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # host:pid of the process, never a person.
+    holder: Mapped[str] = mapped_column(String(100), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SchedulerJobStatus(db.Model):
+    """How each scheduled job last went: when it last succeeded and failed, and by when its
+    next success is due (``late_after``, from its timetable) before readiness calls it late.
+    ``last_error`` names the kind of error only, never its message, which can carry what a
+    reporter wrote or an address."""
+
+    __tablename__ = "scheduler_job_status"
+
+    job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    late_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))

@@ -103,6 +103,10 @@ def _message(mail: OutboxMail, now: datetime) -> EmailMessage:
     domain = config["MAIL_FROM"].rpartition("@")[2] or "localhost"
     # Stable across retries, so a duplicate after a crash can be recognised.
     message["Message-ID"] = f"<outbox-{mail.id}-{int(mail.created_at.timestamp())}@{domain}>"
+    if mail.request_id:
+        # The request that queued it, to find its log lines; never set for the anonymous
+        # channel (incidents/request_id.py).
+        message["X-Request-Id"] = mail.request_id
     message.set_content(mail.body)
     return message
 
@@ -260,6 +264,24 @@ def counts() -> dict[str, int]:
     ).all()
     found = {status: number for status, number in rows}
     return {status.value: found.get(status.value, 0) for status in S}
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """The outbox at a glance, for the metrics: mails per status, and when the oldest mail
+    still waiting to be sent (pending or being sent) was queued."""
+
+    counts: dict[str, int]
+    oldest_waiting_at: datetime | None
+
+
+def queue_state() -> QueueState:
+    oldest = db.session.scalar(
+        select(func.min(OutboxMail.created_at)).where(
+            OutboxMail.status.in_([S.PENDING.value, S.SENDING.value])
+        )
+    )
+    return QueueState(counts=counts(), oldest_waiting_at=oldest)
 
 
 def failed_mails() -> list[OutboxMail]:

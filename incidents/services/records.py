@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from incidents.clock import utcnow
@@ -48,6 +49,32 @@ def insert_first(row: Any, what: str) -> None:
             f"Someone else recorded {what} at the same time; read it again and retry with its "
             "ETag."
         ) from exc
+
+
+@dataclass(frozen=True)
+class OverdueRule:
+    """When an item of a kind falls overdue: ``window`` after the incident was reported, while
+    the incident still meets ``conditions`` (``join`` outer-joined to it). One rule serves a
+    case handler's list and the organisation-wide count, so the two cannot drift apart."""
+
+    kind: str
+    window: timedelta
+    conditions: tuple[Any, ...]
+    join: tuple[Any, ...] | None = None
+
+    def items(self, user: Any, now: datetime) -> list[dict[str, Any]]:
+        return overdue_since_report(user, now, self.window, self.kind, *self.conditions,
+                                    join=self.join)
+
+    def count(self, now: datetime) -> int:
+        """Overdue items across the whole organisation, whoever handles them; counted in the
+        database, no incident or person loaded."""
+        query = select(func.count(Incident.id))
+        if self.join is not None:
+            query = query.outerjoin(*self.join)
+        return db.session.scalar(
+            query.where(Incident.created_at < now - self.window, *self.conditions)
+        ) or 0
 
 
 def overdue_since_report(

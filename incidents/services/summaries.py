@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from incidents.clock import to_local, utcnow
@@ -379,3 +379,11 @@ def request(user: User, data: dict[str, Any]) -> SummaryRun:
                      detail=f"summary {summary.id}: {summary.kind} {summary.period} "
                      f"{summary.scope}")
     return run
+
+
+def counts_by_kind() -> dict[tuple[str, str], int]:
+    """How many summaries there are, by kind and origin (for the metrics)."""
+    rows = db.session.execute(
+        select(Summary.kind, Summary.origin, func.count()).group_by(Summary.kind, Summary.origin)
+    ).all()
+    return {(kind, origin): number for kind, origin, number in rows}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from scheduler import JOBS
 from tests.conftest import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,3 +173,27 @@ def test_a_second_scheduler_waits_until_the_first_stops(own_database):
             if process and process.popen.poll() is None:
                 process.stop()
     assert _rows(own_database, "SELECT count(*) FROM scheduler_leases") == [(0,)]
+
+
+def test_the_scheduler_process_beats_logs_json_and_marks_its_clean_stop(own_database):
+    """`python -m scheduler` with LOG_FORMAT=json: its heartbeat names it (host:pid) while it
+    runs and records its stop; every log line is a JSON object."""
+    env = {**_prepare(own_database), "SCHEDULER_LEASE_SECONDS": "15", "LOG_FORMAT": "json"}
+    process = _Process(env)
+    try:
+        assert process.wait_for("runs its jobs; heartbeat every 5 s", 60), process.log
+        running = _rows(own_database, "SELECT holder, stopped_at FROM scheduler_heartbeats")
+        jobs = _rows(own_database, "SELECT job_id FROM scheduler_job_status")
+    finally:
+        status = process.stop()
+    assert status == 0
+    assert len(running) == 1 and running[0][0].endswith(f":{process.popen.pid}")
+    assert running[0][1] is None
+    assert sorted(job for (job,) in jobs) == sorted(spec.id for spec in JOBS)
+    assert _rows(own_database, "SELECT count(*) FROM scheduler_heartbeats "
+                               "WHERE stopped_at IS NOT NULL") == [(1,)]
+    while not process.lines.empty():
+        process.log.append(process.lines.get())
+    lines = [json.loads(line) for line in process.log]
+    assert {"time", "level", "logger", "message", "request_id"} <= set(lines[0])
+    assert any("holds the lease" in line["message"] for line in lines)
