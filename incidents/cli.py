@@ -14,6 +14,7 @@ from incidents import auth
 from incidents.domain import Role, values
 from incidents.errors import DomainError
 from incidents.extensions import db
+from incidents.schemas.common import normalise_email
 from incidents.services import people
 
 users_cli = AppGroup("users", help="Manage users.")
@@ -21,6 +22,7 @@ tokens_cli = AppGroup("tokens", help="Issue local bearer tokens.")
 outbox_cli = AppGroup("outbox", help="Deliver and inspect notification mails.")
 summaries_cli = AppGroup("summaries", help="Make and list statistics summaries.")
 scheduler_cli = AppGroup("scheduler", help="Inspect the scheduler and run a job by hand.")
+audit_cli = AppGroup("audit", help="Check the audit trail.")
 
 
 def _fail(message: str) -> None:
@@ -71,7 +73,7 @@ def issue_token(email: str, hours: int | None):
         _fail("local tokens are switched off (LOCAL_TOKENS=false); sign in through OpenID Connect")
     user = people.find_by_email(email)
     if user is None:
-        _fail(f"no user with the email {email.strip().lower()}")
+        _fail(f"no user with the email {normalise_email(email)}")
     if not user.active:
         _fail(f"{user.email} is deactivated")
     try:
@@ -171,12 +173,22 @@ def summaries_list(kind: str | None, period: str | None):
 
 @scheduler_cli.command("status")
 def scheduler_status():
-    """The stored jobs with their next run (local time) and the process holding the lease."""
+    """The stored jobs with their next run (local time) and how each last went, the process
+    holding the lease, and the scheduler's heartbeat."""
+    from incidents.services import health
     from scheduler import JOBS, build_scheduler, lease
 
     held = lease.current()
     click.echo(f"lease: {held.holder} until {held.expires_at:%Y-%m-%d %H:%M:%S} UTC"
                if held else "lease: free (no scheduler running)")
+    check = health.readiness().checks["scheduler"]
+    beat = (f"{check['holder']} at {check['heartbeat_at']:%Y-%m-%d %H:%M:%S} UTC "
+            f"({check['heartbeat_age_seconds']} s ago), {check['state']}"
+            if check.get("heartbeat_at") else check["state"])
+    click.echo(f"heartbeat: {beat}")
+    if not check["ok"]:
+        click.echo(f"not ready: {check['detail']}")
+    went = {job["id"]: job for job in check["jobs"]}
     db.session.rollback()  # the job store reads on connections of its own
     scheduler = build_scheduler(current_app._get_current_object())
     scheduler.start(paused=True)
@@ -187,7 +199,18 @@ def scheduler_status():
     for spec in JOBS:
         job = stored.get(spec.id)
         when = f"{job.next_run_time:%Y-%m-%d %H:%M %Z}" if job else "not stored yet"
-        click.echo(f"{spec.id:24} {spec.when:44} next: {when}")
+        click.echo(f"{spec.id:24} {spec.when:44} next: {when}{_how_it_went(went.get(spec.id))}")
+
+
+def _how_it_went(job: dict | None) -> str:
+    if job is None:
+        return ""
+    success = job["last_success_at"]
+    text = f"  {job['state']}, last success: " + (
+        f"{success:%Y-%m-%d %H:%M:%S} UTC" if success else "none")
+    if job["state"] != "ok" and job["last_error_at"]:
+        text += f", last error: {job['last_error']} at {job['last_error_at']:%Y-%m-%d %H:%M} UTC"
+    return text
 
 
 @scheduler_cli.command("run")
@@ -254,6 +277,22 @@ def demo_org():
     click.echo("a token for one of them: flask --app wsgi tokens issue EMAIL")
 
 
+@audit_cli.command("verify")
+def audit_verify():
+    """Walk the audit trail's hash chain; exit 1 naming the first entry that does not hold."""
+    from incidents.services import audit_chain
+
+    result = audit_chain.verify(db.session)
+    if result.broken is None:
+        click.echo(f"The audit chain holds: {result.checked} entries checked.")
+        return
+    broken = result.broken
+    where = f"entry {broken.entry_id}" + (
+        f" (chain index {broken.chain_index})" if broken.chain_index is not None else "")
+    _fail(f"The audit chain is broken at {where}: {broken.reason}. "
+          f"{result.checked} entries before it hold.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(demo_org)
@@ -262,3 +301,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(summaries_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(audit_cli)

@@ -105,17 +105,43 @@ def test_the_database_refuses_to_change_audit_entries(make, org, db_session, sta
     assert len(_trail(db_session)) == 1
 
 
-def test_the_one_change_allowed_is_removing_the_actor(make, org, db_session):
+def test_removing_the_actor_is_allowed_only_on_an_anonymised_incident(make, org, db_session):
     """Retention (services/retention.py) drops who did what from an anonymised incident's
-    trail; the database lets that through and nothing else (migration b6f1c0d2e8a4)."""
-    make.incident(org.employee_a1, org.a1)
-    before = db_session.execute(sa.text("SELECT id, at, action, outcome, incident_id, detail "
-                                        "FROM audit_entries")).all()
-    db_session.execute(sa.text("UPDATE audit_entries SET actor_id = NULL"))
-    after = db_session.execute(sa.text("SELECT id, at, action, outcome, incident_id, detail, "
-                                       "actor_id FROM audit_entries")).all()
-    assert [tuple(row[:-1]) for row in after] == [tuple(row) for row in before]
-    assert {row[-1] for row in after} == {None}
-    with pytest.raises(sa.exc.DatabaseError):  # and back is a change like any other
+    trail, with the salt of the actor's commitment; the database lets exactly that through,
+    and only for entries of an incident that has been anonymised."""
+    incident = make.incident(org.employee_a1, org.a1)
+    other = make.incident(org.employee_b1, org.b1)
+    unlink = sa.text("UPDATE audit_entries SET actor_id = NULL, actor_salt = NULL "
+                     "WHERE incident_id = :id")
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
         with db_session.begin_nested():
-            db_session.execute(sa.text(f"UPDATE audit_entries SET actor_id = {org.hr.id}"))
+            db_session.execute(unlink, {"id": incident.id})
+    db_session.execute(sa.text("UPDATE incidents SET anonymised_at = created_at WHERE id = :id"),
+                       {"id": incident.id})
+    before = db_session.execute(sa.text("SELECT id, at, action, outcome, incident_id, detail, "
+                                        "chain_index, entry_hash, actor_commitment "
+                                        "FROM audit_entries ORDER BY id")).all()
+    db_session.execute(unlink, {"id": incident.id})
+    after = db_session.execute(sa.text("SELECT id, at, action, outcome, incident_id, detail, "
+                                       "chain_index, entry_hash, actor_commitment, actor_id "
+                                       "FROM audit_entries ORDER BY id")).all()
+    assert [tuple(row[:-1]) for row in after] == [tuple(row) for row in before]
+    assert [row[-1] is None for row in after] == [
+        row.incident_id == incident.id for row in before]
+    for statement in (
+        f"UPDATE audit_entries SET actor_id = {org.hr.id} WHERE incident_id = {incident.id}",
+        f"UPDATE audit_entries SET actor_id = NULL WHERE incident_id = {other.id}",
+    ):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with db_session.begin_nested():
+                db_session.execute(sa.text(statement))
+
+
+@pytest.mark.postgresql_only
+def test_truncate_is_refused(make, org, db_session):
+    make.incident(org.employee_a1, org.a1)
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with db_session.begin_nested():
+            db_session.execute(sa.text("TRUNCATE audit_entries"))
+    assert len(_trail(db_session)) == 1
+

@@ -1,13 +1,16 @@
-"""The audit trail: append-only. No endpoint changes it, and the database refuses UPDATE and
-DELETE on it (a trigger, created by the migration, on PostgreSQL and SQLite)."""
+"""The audit trail: append-only. No endpoint changes it, and the database refuses UPDATE, DELETE
+and TRUNCATE on it (triggers, created by the migrations, on PostgreSQL and SQLite), but for two
+narrow updates: sealing an entry into the hash chain once (services/audit_chain.py), and
+retention removing the actor of an anonymised incident's entries."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from incidents import request_id as request_ids
 from incidents.clock import utcnow
 from incidents.domain import AuditAction, AuditOutcome, values
 from incidents.extensions import db
@@ -26,6 +29,9 @@ class AuditEntry(db.Model):
             name="outcome",
         ),
         Index("ix_audit_entries_incident_id_id", "incident_id", "id"),
+        # The entries not yet sealed into the chain: only those of transactions in flight.
+        Index("ix_audit_entries_unsealed", "id", postgresql_where=text("chain_index IS NULL"),
+              sqlite_where=text("chain_index IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,3 +44,15 @@ class AuditEntry(db.Model):
     outcome: Mapped[str] = mapped_column(String(10), nullable=False)
     # Which fields changed, or why access was denied; never incident content.
     detail: Mapped[str | None] = mapped_column(String(500))
+    # The request it was written in (incidents/request_id.py), to find its log lines; none
+    # outside a request and on the anonymous channel. Retention removes it with the actor.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=request_ids.current)
+    # The hash chain (services/audit_chain.py): each entry, in commit order, holds the hash of
+    # the one before; set once, when its transaction commits.
+    chain_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+    # The actor as the chain sees it: a salted hash. Retention removes the actor and the salt,
+    # and the commitment alone cannot be turned back into the actor.
+    actor_salt: Mapped[str | None] = mapped_column(String(32))
+    actor_commitment: Mapped[str | None] = mapped_column(String(64))

@@ -12,6 +12,7 @@ from incidents.domain import AuditAction, AuditOutcome
 from incidents.errors import DomainError
 from incidents.extensions import db
 from incidents.models import AuditEntry, User
+from incidents.services import audit_chain
 
 
 def record(
@@ -23,9 +24,12 @@ def record(
     at: datetime | None = None,
 ) -> AuditEntry:
     """``at`` defaults to now; the anonymous channel passes a coarser time."""
+    salt, commitment = audit_chain.actor_commitment(actor.id if actor else None)
     entry = AuditEntry(
         at=at or utcnow(),
         actor_id=actor.id if actor else None,
+        actor_salt=salt,
+        actor_commitment=commitment,
         action=action.value,
         incident_id=incident_id,
         outcome=outcome.value,
@@ -39,9 +43,12 @@ def denied(error: DomainError, actor: User, incident_id: int, detail: str) -> Do
     """Attach a denied-access entry to an error. The request's own changes are rolled back, but
     this entry must survive the rollback, so the request boundary writes it afterwards."""
     pending = getattr(error, "audit_after_rollback", [])
+    salt, commitment = audit_chain.actor_commitment(actor.id)
     pending.append(
         {
             "actor_id": actor.id,
+            "actor_salt": salt,
+            "actor_commitment": commitment,
             "action": AuditAction.ACCESS_DENIED.value,
             "incident_id": incident_id,
             "outcome": AuditOutcome.DENIED.value,

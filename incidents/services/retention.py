@@ -186,11 +186,13 @@ def _anonymise(ids: Sequence[int], now: datetime, days: int) -> None:
         )
     # The trail keeps what was done and when, not by whom: the reporter's own "create" and
     # the exposed employee's reads would name them. The database allows exactly this UPDATE
-    # of the otherwise append-only trail (migration b6f1c0d2e8a4).
+    # of the otherwise append-only trail, and only on an anonymised incident's entries; the
+    # hash chain keeps the actor's salted commitment, which leads back to nobody without the
+    # salt removed here (services/audit_chain.py).
     db.session.execute(
         update(AuditEntry)
         .where(AuditEntry.incident_id.in_(ids), AuditEntry.actor_id.is_not(None))
-        .values(actor_id=None),
+        .values(actor_id=None, actor_salt=None),
         execution_options={"synchronize_session": False},
     )
     db.session.execute(

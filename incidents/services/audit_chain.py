@@ -1,0 +1,194 @@
+"""The audit trail as a hash chain, so that a change to any entry, or a removed one, shows.
+
+Each entry, in the order its transaction committed, gets the next ``chain_index``, the hash of the
+entry before (``prev_hash``) and its own hash (``entry_hash``) over its index, the previous hash
+and every recorded field. The actor enters the hash as a salted commitment, so that retention can
+remove the actor (and the salt) of an anonymised incident's entries without breaking the chain
+and without leaving anything that leads back to the person.
+
+Entries are sealed just before their transaction commits, under a lock held only for that moment
+(PostgreSQL: a transaction-level advisory lock; SQLite: its write lock, which every transaction of
+this service takes at BEGIN). ``verify`` walks the chain and names the first entry that does not
+hold: ``flask audit verify`` (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from incidents.models import AuditEntry, Incident
+
+GENESIS = "0" * 64
+# Any constant: the advisory lock that orders the sealing of audit entries (PostgreSQL).
+ADVISORY_LOCK_KEY = 0x6175646974  # "audit"
+_PENDING = "audit_chain.pending"
+
+
+def actor_commitment(actor_id: int | None) -> tuple[str | None, str | None]:
+    """(salt, commitment) for an actor; (None, None) for no actor."""
+    if actor_id is None:
+        return None, None
+    salt = secrets.token_hex(16)
+    return salt, _commit(salt, actor_id)
+
+
+def _commit(salt: str, actor_id: int) -> str:
+    return hashlib.sha256(f"{salt}|{actor_id}".encode()).hexdigest()
+
+
+def entry_digest(chain_index: int, prev_hash: str, entry) -> str:
+    """The hash of one entry: every recorded field but the removable actor itself."""
+    at = entry.at.astimezone(UTC).isoformat() if entry.at is not None else ""
+    fields = [
+        str(chain_index), prev_hash, str(entry.id), at, entry.actor_commitment or "",
+        entry.action, "" if entry.incident_id is None else str(entry.incident_id),
+        entry.outcome, entry.detail or "", getattr(entry, "request_id", None) or "",
+    ]
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
+# -- sealing at commit -------------------------------------------------------------------------
+
+
+def _mark(session: Session) -> None:
+    session.info[_PENDING] = True
+
+
+def _after_flush(session: Session, _context) -> None:
+    if any(isinstance(obj, AuditEntry) for obj in session.new):
+        _mark(session)
+
+
+def _on_execute(state) -> None:
+    statement = state.statement
+    if getattr(statement, "is_insert", False) and getattr(statement, "table", None) is (
+        AuditEntry.__table__
+    ):
+        _mark(state.session)
+
+
+def _before_commit(session: Session) -> None:
+    # The commit's own flush comes after this event: entries still only added count too.
+    if not (session.info.get(_PENDING) or any(isinstance(o, AuditEntry) for o in session.new)):
+        return
+    session.flush()
+    session.info.pop(_PENDING, None)
+    seal(session)
+
+
+
+def seal(session: Session) -> int:
+    """Chain the entries this transaction wrote; returns how many."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
+    pending = session.scalars(
+        select(AuditEntry).where(AuditEntry.chain_index.is_(None)).order_by(AuditEntry.id)
+    ).all()
+    if not pending:
+        return 0
+    last = session.execute(
+        select(AuditEntry.chain_index, AuditEntry.entry_hash)
+        .where(AuditEntry.chain_index.is_not(None))
+        .order_by(AuditEntry.chain_index.desc()).limit(1)
+    ).first()
+    index, previous = (last.chain_index, last.entry_hash) if last else (0, GENESIS)
+    for entry in pending:
+        index += 1
+        digest = entry_digest(index, previous, entry)
+        session.execute(
+            update(AuditEntry).where(AuditEntry.id == entry.id)
+            .values(chain_index=index, prev_hash=previous, entry_hash=digest),
+            execution_options={"synchronize_session": False},
+        )
+        session.expire(entry, ["chain_index", "prev_hash", "entry_hash"])
+        previous = digest
+    return len(pending)
+
+
+_listening = False
+
+
+def listen() -> None:
+    """Seal on every session's commit (once per process)."""
+    global _listening
+    if _listening:
+        return
+    _listening = True
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "do_orm_execute", _on_execute)
+    event.listen(Session, "before_commit", _before_commit)
+
+
+# -- verifying -----------------------------------------------------------------------------
+
+
+@dataclass
+class Break:
+    entry_id: int | None
+    chain_index: int | None
+    reason: str
+
+
+@dataclass
+class Verification:
+    checked: int
+    broken: Break | None
+
+
+def _walk(session: Session, batch: int = 5000) -> Iterator:
+    """The chain's entries in order, as plain rows (nothing kept in the session)."""
+    table = AuditEntry.__table__
+    after = 0
+    while True:
+        rows = session.execute(
+            select(table).where(table.c.chain_index > after)
+            .order_by(table.c.chain_index).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].chain_index
+
+
+def verify(session: Session) -> Verification:
+    """Walk the chain from its start: every index in turn, each entry's hash over its fields,
+    each link to the one before, and each removed actor only on an anonymised incident."""
+    anonymised = set(session.scalars(
+        select(Incident.id).where(Incident.anonymised_at.is_not(None))))
+    expected_index, previous, checked = 1, GENESIS, 0
+    for entry in _walk(session):
+        where = (entry.id, entry.chain_index)
+        if entry.chain_index != expected_index:
+            return Verification(checked, Break(*where, f"chain index {expected_index} is missing"))
+        if entry.prev_hash != previous:
+            return Verification(checked, Break(*where, "does not link to the entry before"))
+        if entry.entry_hash != entry_digest(entry.chain_index, entry.prev_hash, entry):
+            return Verification(checked, Break(*where, "its fields do not match its hash"))
+        if entry.actor_commitment is not None:
+            if entry.actor_id is None or entry.actor_salt is None:
+                if entry.incident_id not in anonymised:
+                    return Verification(checked, Break(
+                        *where, "its actor was removed, but its incident is not anonymised"))
+            elif _commit(entry.actor_salt, entry.actor_id) != entry.actor_commitment:
+                return Verification(checked, Break(*where, "its actor was changed"))
+        elif entry.actor_id is not None:
+            return Verification(checked, Break(*where, "an actor was added"))
+        previous, expected_index, checked = entry.entry_hash, expected_index + 1, checked + 1
+    unsealed = session.scalar(
+        select(AuditEntry.id).where(AuditEntry.chain_index.is_(None)).order_by(AuditEntry.id)
+        .limit(1))
+    if unsealed is not None:
+        return Verification(checked, Break(
+            unsealed, None, "not sealed into the chain (written outside the service?)"))
+    return Verification(checked, None)
+
+
+__all__ = ["actor_commitment", "entry_digest", "listen", "seal", "verify"]
