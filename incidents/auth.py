@@ -23,7 +23,9 @@ from incidents.clock import utcnow
 from incidents.domain import REPORTING_ROLES, Role
 from incidents.errors import Forbidden, ServiceUnavailable, Unauthorized
 from incidents.extensions import db
+from incidents.input_guards import CONTROL_CHARACTERS
 from incidents.models import Incident, User, subtree_ids_query
+from incidents.schemas.common import MAX_ID, normalise_email
 
 _OIDC_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384"]
 
@@ -117,9 +119,16 @@ def _authenticate() -> User:
     # The user with their roles and the units they lead in one query: every request needs them.
     query = select(User).options(joinedload(User.role_rows), joinedload(User.leadership_rows))
     if kind == "id":
-        query = query.where(User.id == int(value)) if value.isdigit() else None
+        # ASCII digits of an id a row can have: "²" passed isdigit() and failed int(), and 30
+        # digits overflowed the database's integer (both were 500s).
+        is_id = value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID
+        query = query.where(User.id == int(value)) if is_id else None
     else:
-        query = query.where(func.lower(User.email) == value.lower())
+        # Normalised as stored (NFKC, lower case); an address that is not ASCII then, or holds
+        # a NUL (which PostgreSQL refuses: a 500), is nobody's.
+        address = normalise_email(value)
+        is_address = address.isascii() and not CONTROL_CHARACTERS.search(address)
+        query = query.where(func.lower(User.email) == address) if is_address else None
     user = db.session.scalars(query).unique().one_or_none() if query is not None else None
     if user is None:
         raise Unauthorized("The token's user is not registered in this service.")

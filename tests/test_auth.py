@@ -213,6 +213,20 @@ def test_a_token_for_an_unknown_user_is_401(app, client, make, sub):
     assert_401(client.get(ME, headers=bearer(token)))
 
 
+@pytest.mark.parametrize("sub", [
+    "²", "1" * 30, str(2**31), "0",
+    # The user's own id in Arabic-Indic and full-width digits: int() read them as the id.
+    lambda user_id: user_id.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+    lambda user_id: user_id.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+])
+def test_a_signed_token_whose_sub_is_not_an_id_a_row_can_have_is_401(app, client, make, sub):
+    """Validly signed with SECRET_KEY, but "²" passed str.isdigit() and failed int(), and 30
+    digits overflowed the database's integer (500s)."""
+    user = make.user("employee")
+    sub = sub(str(user.id)) if callable(sub) else sub
+    assert_401(client.get(ME, headers=bearer(local_token(app, user, sub=sub))))
+
+
 def test_a_token_for_a_deactivated_user_is_401(client, make):
     user = make.user("employee", active=False)
     token = make.token(user)  # issued before the deactivation, say
@@ -311,6 +325,19 @@ def test_a_valid_oidc_token_finds_the_user_by_email_case_insensitively(client, m
 
     assert sorted(body["roles"]) == ["employee", "hr"]
     assert oidc.hits >= 1  # the key came from the provider's JWKS
+
+
+def test_an_openid_connect_token_with_a_look_alike_address_finds_the_user(
+    client, make, keys, oidc
+):
+    """The provider's claim is normalised as stored: full-width letters are the plain ones,
+    a Cyrillic а is nobody, and a NUL reaches no database."""
+    user = make.user("employee", email="admin@kommun.example")
+    r = client.get("/api/v1/me", headers=bearer(oidc_token(keys, email="ａdmin@kommun.example")))
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["id"] == user.id
+    for claim in ("\u0430dmin@kommun.example", "admin\x00@kommun.example"):
+        assert_401(client.get("/api/v1/me", headers=bearer(oidc_token(keys, email=claim))))
 
 
 def test_an_oidc_token_from_another_issuer_is_401(client, make, keys, oidc):

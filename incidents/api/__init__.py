@@ -9,6 +9,7 @@ from incidents.api import (
     audit,
     authority,
     case,
+    health,
     incidents,
     me,
     messages,
@@ -37,6 +38,7 @@ BLUEPRINTS = [
     surveys.blp,
     summaries.blp,
     workshops.blp,
+    health.blp,
 ]
 
 

@@ -7,9 +7,8 @@ Idempotency-Key is kept (its record would tie the answer, receipt code and all, 
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 
-from incidents.api.base import UnlinkableView, documents_errors
+from incidents.api.base import Blueprint, UnlinkableView, documents_errors
 from incidents.extensions import limiter
 from incidents.schemas.messaging import (
     AnonymousMessageSchema,
@@ -37,8 +36,16 @@ def _receipt_limit() -> str:
     return current_app.config["ANONYMOUS_READ_RATE_LIMIT"]
 
 
-# Reads and messages share one budget per client, so guessing codes is as slow as reading.
-receipt_limit = limiter.shared_limit(_receipt_limit, scope="anonymous-receipt")
+def _served(response) -> bool:
+    return response.status_code < 400
+
+
+# Reads and messages with the right code share one budget per client; only answers that
+# served a report count, so wrong codes (counted apart, services.anonymous.find) never use up
+# the budget of someone behind the same proxy who has the right one. The pages at
+# /anonymous/follow use this same limit.
+receipt_limit = limiter.shared_limit(_receipt_limit, scope="anonymous-receipt",
+                                     deduct_when=_served)
 RECEIPT = {"security": [{"receiptCode": []}]}
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
-from incidents.api.base import ApiView, authenticated
+from incidents.api.base import ApiView, Blueprint, authenticated
 from incidents.domain import Role
 from incidents.schemas.incidents import AuditEntrySchema, AuditQuerySchema
 from incidents.services import audit

@@ -4,10 +4,17 @@ Försäkringskassan, the safety representative and the employer's own investigat
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint
 
 from incidents import auth
-from incidents.api.base import ApiView, authenticated, documents_errors, etag_of, require_if_match
+from incidents.api.base import (
+    ApiView,
+    Blueprint,
+    access_before_body,
+    authenticated,
+    documents_errors,
+    etag_of,
+    require_if_match,
+)
 from incidents.schemas.authority import AuthorityReportPutSchema, AuthorityReportSchema
 from incidents.services import authority
 
@@ -28,6 +35,7 @@ class AuthorityReportsResource(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 412, 415, 428)
+    @access_before_body(authority.reports_for_recording)
     @blp.arguments(AuthorityReportPutSchema)
     @blp.response(200, AuthorityReportSchema, headers={"ETag": {"schema": {"type": "string"}}})
     def put(self, data, incident_id):

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+import flask_smorest
 from flask import current_app, request
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from webargs.flaskparser import FlaskParser
 
 from incidents import auth
 from incidents.errors import (
@@ -25,6 +27,20 @@ from incidents.errors import (
 from incidents.extensions import db
 from incidents.schemas.common import MAX_ID
 from incidents.services import audit, idempotency
+
+
+class _Parser(FlaskParser):
+    """Query parameters are checked as strictly as bodies: the query schemas
+    (schemas.common.QuerySchema) refuse unknown ones, where webargs would drop them."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the parser above."""
+
+    ARGUMENTS_PARSER = _Parser()
 
 
 def unit_of_work(view: Callable) -> Callable:
@@ -119,6 +135,23 @@ def authenticated(blp, *roles: str) -> Callable:
         wrapper = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
         if roles:
             wrapper = blp.alt_response(403, response="FORBIDDEN")(wrapper)
+        return wrapper
+
+    return decorator
+
+
+def access_before_body(check: Callable[..., object]) -> Callable:
+    """Check that the caller may make this change, ``check(user, **path parameters)`` (404
+    outside the scope, 403 not allowed), before the body is parsed: a caller who may not act
+    gets the same answer whatever they send, not a 422 for a bad body and a 403 for a good
+    one. Goes between ``@authenticated`` and ``@blp.arguments``."""
+
+    def decorator(func: Callable) -> Callable:
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            check(auth.current_user(), **kwargs)
+            return func(*args, **kwargs)
+
         return wrapper
 
     return decorator

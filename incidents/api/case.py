@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from incidents import auth
-from incidents.api.base import ApiView, authenticated, documents_errors, etag_of, require_if_match
+from incidents.api.base import (
+    ApiView,
+    Blueprint,
+    access_before_body,
+    authenticated,
+    documents_errors,
+    etag_of,
+    require_if_match,
+)
 from incidents.clock import utcnow
 from incidents.domain import Role
 from incidents.schemas.case import (
@@ -25,7 +31,7 @@ from incidents.schemas.case import (
     SupportMeasureUpdateSchema,
 )
 from incidents.schemas.incidents import IncidentSchema
-from incidents.services import lifecycle, support
+from incidents.services import case_access, lifecycle, support
 
 blp = Blueprint("case", __name__, description="Follow-up and support after a report")
 
@@ -60,6 +66,8 @@ class Close(ApiView):
 class Reopen(ApiView):
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
+    @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
+        user, incident_id, "reopen the incident"))
     @blp.arguments(ReopenSchema)
     @blp.response(200, IncidentSchema)
     def post(self, data, incident_id):
@@ -90,6 +98,8 @@ class FollowUps(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
+    @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
+        user, incident_id, "document follow-up"))
     @blp.arguments(FollowUpCreateSchema)
     @blp.response(201, FollowUpSchema)
     def post(self, data, incident_id):
@@ -109,6 +119,8 @@ class SupportMeasures(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
+    @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
+        user, incident_id, "offer support"))
     @blp.arguments(SupportMeasureCreateSchema)
     @blp.response(201, SupportMeasureSchema)
     def post(self, data, incident_id):
@@ -129,6 +141,7 @@ class SupportMeasureById(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 412, 415, 428)
+    @access_before_body(support.get_support_measure)
     @blp.arguments(SupportMeasureUpdateSchema)
     @blp.response(200, SupportMeasureSchema)
     def patch(self, data, incident_id, measure_id):
@@ -151,6 +164,8 @@ class SupportDeclined(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
+    @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
+        user, incident_id, "record that support was declined"))
     @blp.arguments(SupportDeclineInputSchema)
     @blp.response(201, SupportDeclineSchema)
     def put(self, data, incident_id):
@@ -172,6 +187,8 @@ class CheckIns(ApiView):
 class CompleteCheckIn(ApiView):
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
+    @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
+        user, incident_id, "complete a check-in"))
     @blp.arguments(CheckInCompleteSchema)
     @blp.response(200, CheckInSchema)
     def post(self, data, incident_id, check_in_id):
@@ -193,6 +210,7 @@ class SupportEvaluationResource(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 412, 415, 428)
+    @access_before_body(support.evaluation_for_writing)
     @blp.arguments(SupportEvaluationInputSchema)
     @blp.response(200, SupportEvaluationSchema)
     @blp.alt_response(201, schema=SupportEvaluationSchema, success=True)

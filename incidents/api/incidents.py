@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from incidents import auth
-from incidents.api.base import ApiView, authenticated, documents_errors, etag_of, require_if_match
+from incidents.api.base import (
+    ApiView,
+    Blueprint,
+    access_before_body,
+    authenticated,
+    documents_errors,
+    etag_of,
+    require_if_match,
+)
 from incidents.domain import (
     CATEGORY_DESCRIPTIONS,
     CATEGORY_LABELS,
@@ -93,6 +99,7 @@ class IncidentById(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 412, 415, 428)
+    @access_before_body(reporting.find_for_correction)
     @blp.arguments(IncidentUpdateSchema)
     @blp.response(200, IncidentSchema)
     def patch(self, data, incident_id):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from incidents import auth
-from incidents.api.base import ApiView, authenticated
+from incidents.api.base import ApiView, Blueprint, authenticated
 from incidents.schemas.people import UserSchema
 
 blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in user")

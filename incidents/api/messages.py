@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from incidents import auth
-from incidents.api.base import ApiView, authenticated, documents_errors
+from incidents.api.base import (
+    ApiView,
+    Blueprint,
+    access_before_body,
+    authenticated,
+    documents_errors,
+)
 from incidents.schemas.messaging import MessageCreateSchema, MessageSchema
 from incidents.services import messages
 
@@ -23,6 +27,8 @@ class IncidentMessages(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 413, 415)
+    @access_before_body(lambda user, incident_id: messages.participant(
+        user, incident_id, "write a message"))
     @blp.arguments(MessageCreateSchema)
     @blp.response(201, MessageSchema)
     def post(self, data, incident_id):

@@ -4,10 +4,17 @@ report (polisanmälan)."""
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint
 
 from incidents import auth
-from incidents.api.base import ApiView, authenticated, documents_errors, etag_of, require_if_match
+from incidents.api.base import (
+    ApiView,
+    Blueprint,
+    access_before_body,
+    authenticated,
+    documents_errors,
+    etag_of,
+    require_if_match,
+)
 from incidents.schemas.police import PoliceReportPutSchema, PoliceReportSchema
 from incidents.services import police
 
@@ -28,6 +35,7 @@ class PoliceReportResource(ApiView):
 
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 412, 415, 428)
+    @access_before_body(police.report_for_recording)
     @blp.arguments(PoliceReportPutSchema)
     @blp.response(200, PoliceReportSchema, headers={"ETag": {"schema": {"type": "string"}}})
     def put(self, data, incident_id):

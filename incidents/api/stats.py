@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from incidents import auth
-from incidents.api.base import ApiView, authenticated, documents_errors
+from incidents.api.base import ApiView, Blueprint, authenticated, documents_errors
 from incidents.domain import Role
 from incidents.schemas.stats import (
     ChartQuerySchema,

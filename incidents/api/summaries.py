@@ -4,10 +4,9 @@ demand by hr, with their files."""
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from incidents import auth
-from incidents.api.base import ApiView, authenticated, documents_errors
+from incidents.api.base import ApiView, Blueprint, authenticated, documents_errors
 from incidents.domain import Role, SummaryKind
 from incidents.errors import field_error
 from incidents.schemas.summaries import (

@@ -3,10 +3,15 @@ figure (mörkertal) and its three estimates."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from incidents import auth
-from incidents.api.base import ApiView, UnlinkableView, authenticated, documents_errors
+from incidents.api.base import (
+    ApiView,
+    Blueprint,
+    UnlinkableView,
+    access_before_body,
+    authenticated,
+    documents_errors,
+)
 from incidents.api.stats import formats
 from incidents.domain import REPORTING_ROLES, Role
 from incidents.schemas.surveys import (
@@ -61,6 +66,7 @@ class SurveyResponses(UnlinkableView):
 
     @authenticated(blp, *sorted(REPORTING_ROLES))
     @documents_errors(blp, 400, 404, 409, 415)
+    @access_before_body(surveys.survey_to_answer)
     @blp.arguments(SurveyResponseCreateSchema)
     @blp.response(201, SurveyResponseReceiptSchema)
     def post(self, data, survey_id):

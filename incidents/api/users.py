@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
-from incidents.api.base import ApiView, authenticated, documents_errors, etag_of, require_if_match
+from incidents.api.base import (
+    ApiView,
+    Blueprint,
+    authenticated,
+    documents_errors,
+    etag_of,
+    require_if_match,
+)
 from incidents.domain import Role
 from incidents.schemas.people import (
     UserCreateSchema,

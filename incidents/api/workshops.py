@@ -3,10 +3,15 @@ summaries."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from incidents import auth
-from incidents.api.base import ApiView, UnlinkableView, authenticated, documents_errors
+from incidents.api.base import (
+    ApiView,
+    Blueprint,
+    UnlinkableView,
+    access_before_body,
+    authenticated,
+    documents_errors,
+)
 from incidents.domain import REPORTING_ROLES, Role
 from incidents.schemas.workshops import (
     WorkshopCreateSchema,
@@ -73,6 +78,7 @@ class WorkshopRatings(UnlinkableView):
 
     @authenticated(blp, *sorted(REPORTING_ROLES))
     @documents_errors(blp, 400, 404, 409, 415)
+    @access_before_body(workshops.workshop_to_rate)
     @blp.arguments(WorkshopRatingCreateSchema)
     @blp.response(201, WorkshopRatingReceiptSchema)
     def post(self, data, workshop_id):

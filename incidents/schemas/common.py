@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -49,10 +50,50 @@ def day_in_range(value: date) -> None:
 
 class StrictSchema(ma.Schema):
     """Unknown fields are an error, not silently dropped: a misspelt field name must not
-    lose what the person entered."""
+    lose what the person entered. A body that is not an object says what to send instead."""
 
     class Meta:
         unknown = ma.RAISE
+
+    error_messages = {
+        "type": 'The body must be a JSON object with this operation\'s fields, like '
+                '{"field": "value"}; an array, a string, a number or null is not one.',
+    }
+
+
+class QuerySchema(ma.Schema):
+    """Query parameters. An unknown one is refused (422 naming it, and saying which the
+    operation takes), as an unknown body field is: a misspelt filter (``occured_from``) must not
+    silently widen a list. Numbers are written with the digits 0–9: ``int()`` also reads "١"
+    (Arabic-Indic one) as 1."""
+
+    UNKNOWN = "Unknown query parameter."
+
+    class Meta:
+        unknown = ma.RAISE
+
+    error_messages = {"unknown": UNKNOWN}
+
+    @ma.pre_load
+    def _ascii_numbers(self, data, **kwargs):
+        errors = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            value = data.get(key) if hasattr(data, "get") else None
+            if isinstance(field, ma.fields.Number) and isinstance(value, str) and (
+                    not value.isascii()):
+                errors[key] = ["must be a number written with the digits 0-9"]
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
+
+    def handle_error(self, error, data, **kwargs):
+        known = ", ".join(sorted(field.data_key or name
+                                 for name, field in self.load_fields.items()))
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        for key, found in messages.items():
+            if found == [self.UNKNOWN]:
+                messages[key] = [f"Unknown query parameter; this operation takes: {known}."]
 
 
 def enum_field(enum: type[StrEnum], **kwargs) -> ma.fields.String:
@@ -75,6 +116,31 @@ def free_text_characters(value: str) -> None:
         raise ma.ValidationError("must not contain control characters other than line breaks")
 
 
+def normalise_email(text: str) -> str:
+    """An email address as it is stored and looked up: NFKC (full-width and other
+    compatibility forms to their plain letters), without surrounding spaces, in lower case;
+    control characters are left for the caller to refuse."""
+    return unicodedata.normalize("NFKC", text).strip(" ").lower()
+
+
+class EmailAddress(ma.fields.Email):
+    """An email address, normalised (normalise_email) and then ASCII only: "ａdmin@…" (a
+    full-width a) is admin@…, and a look-alike from another script (a Cyrillic а) is refused,
+    so no second account can pass for another. Internationalised addresses are refused too."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        no_control_characters(value)
+        address = normalise_email(value)
+        if not address.isascii():
+            raise ma.ValidationError(
+                "must be written with ASCII letters, digits and punctuation only "
+                "(a-z, 0-9, . _ - + @); letters from other scripts look like these but are "
+                "other addresses")
+        return super()._deserialize(address, attr, data, **kwargs)
+
+
 class LabelSchema(ma.Schema):
     sv = ma.fields.String()
     en = ma.fields.String()
@@ -90,6 +156,15 @@ class UTCDateTime(ma.fields.AwareDateTime):
 
     EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
     LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+    # Say what to send instead (marshmallow's own: "Not a valid aware datetime.").
+    default_error_messages = {
+        "invalid": "Not a time. Send ISO 8601 with a UTC offset, e.g. "
+                   "2026-03-01T10:00:00+01:00 or 2026-03-01T09:00:00Z.",
+        "invalid_awareness": "The time has no UTC offset. Add one, e.g. "
+                             "2026-03-01T10:00:00+01:00 (Swedish winter time) or "
+                             "2026-03-01T09:00:00Z (UTC).",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)

@@ -21,6 +21,7 @@ from incidents.schemas.common import (
     ID_RANGE,
     MAX_ID,
     LabelSchema,
+    QuerySchema,
     StrictSchema,
     UTCDateTime,
     day_in_range,
@@ -152,7 +153,7 @@ class IncidentSchema(ma.Schema):
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class IncidentQuerySchema(ma.Schema):
+class IncidentQuerySchema(QuerySchema):
     category = enum_field(Category)
     status = enum_field(IncidentStatus)
     unit_id = ma.fields.Integer(validate=ID_RANGE, metadata={"description": "Sub-units included"})
@@ -203,9 +204,15 @@ class AuditEntrySchema(ma.Schema):
     incident_id = ma.fields.Integer(allow_none=True)
     outcome = ma.fields.String()
     detail = ma.fields.String(allow_none=True)
+    request_id = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The request that wrote it (its X-Request-Id), to find its "
+                                 "log lines; null outside a request and on the anonymous "
+                                 "channel"},
+    )
 
 
-class AuditQuerySchema(ma.Schema):
+class AuditQuerySchema(QuerySchema):
     incident_id = ma.fields.Integer(validate=ID_RANGE)
     after_id = ma.fields.Integer(
         validate=validate.Range(min=0, max=MAX_ID),

@@ -6,15 +6,13 @@ from marshmallow import validate
 from incidents.domain import Role
 from incidents.schemas.common import (
     ID_RANGE,
+    EmailAddress,
+    QuerySchema,
     StrictSchema,
     enum_field,
     no_control_characters,
     strict_boolean,
 )
-
-
-def _email():
-    return ma.fields.Email(validate=validate.Length(max=254))
 
 
 class UserSchema(ma.Schema):
@@ -36,7 +34,7 @@ def _roles(**kwargs):
 
 
 class UserCreateSchema(StrictSchema):
-    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    email = EmailAddress(required=True, validate=validate.Length(max=254))
     name = ma.fields.String(
         required=True, validate=[validate.Length(min=1, max=200), no_control_characters]
     )
@@ -53,7 +51,7 @@ class UserCreateSchema(StrictSchema):
 
 
 class UserUpdateSchema(StrictSchema):
-    email = ma.fields.Email(validate=validate.Length(max=254))
+    email = EmailAddress(validate=validate.Length(max=254))
     name = ma.fields.String(validate=[validate.Length(min=1, max=200), no_control_characters])
     roles = _roles()
     unit_id = ma.fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
@@ -63,5 +61,5 @@ class UserUpdateSchema(StrictSchema):
     active = strict_boolean()
 
 
-class UserQuerySchema(ma.Schema):
+class UserQuerySchema(QuerySchema):
     active = ma.fields.Boolean()

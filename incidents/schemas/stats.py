@@ -10,7 +10,7 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 
 from incidents.clock import to_local, utcnow
-from incidents.schemas.common import ID_RANGE, day_in_range
+from incidents.schemas.common import ID_RANGE, QuerySchema, day_in_range
 from incidents.stats.incidents import DIMENSIONS
 from incidents.stats.measures import KEYS as MEASURE_KEYS
 
@@ -21,7 +21,7 @@ def _bool(**kwargs):
     return ma.fields.Boolean(truthy={"true", "1"}, falsy={"false", "0"}, **kwargs)
 
 
-class StatsQuerySchema(ma.Schema):
+class StatsQuerySchema(QuerySchema):
     from_ = ma.fields.Date(
         data_key="from",
         validate=day_in_range,

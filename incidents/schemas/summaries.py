@@ -11,6 +11,7 @@ from incidents.schemas.common import (
     ID_RANGE,
     LAST_DAY,
     REGISTER_START,
+    QuerySchema,
     StrictSchema,
     enum_field,
 )
@@ -28,7 +29,7 @@ def _year_in_range(value: str) -> None:
             f"the year must be from {REGISTER_START.year} to {LAST_DAY.year}")
 
 
-class SummaryListQuerySchema(ma.Schema):
+class SummaryListQuerySchema(QuerySchema):
     kind = enum_field(SummaryKind)
     period = ma.fields.String(
         validate=validate.Length(max=20),
@@ -59,7 +60,7 @@ class SummaryCreateSchema(StrictSchema):
     )
 
 
-class SummaryReadQuerySchema(ma.Schema):
+class SummaryReadQuerySchema(QuerySchema):
     format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
     lang = ma.fields.String(load_default="en", validate=validate.OneOf(["sv", "en"]))
     table = ma.fields.String(
@@ -69,7 +70,7 @@ class SummaryReadQuerySchema(ma.Schema):
     )
 
 
-class ChartQuerySchema(ma.Schema):
+class ChartQuerySchema(QuerySchema):
     lang = ma.fields.String(load_default="en", validate=validate.OneOf(["sv", "en"]))
 
 

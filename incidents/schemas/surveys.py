@@ -10,6 +10,7 @@ from marshmallow import validate
 from incidents.domain import Category, values
 from incidents.schemas.common import (
     ID_RANGE,
+    QuerySchema,
     StrictSchema,
     UTCDateTime,
     day_in_range,
@@ -152,7 +153,7 @@ class IaCountSchema(ma.Schema):
     updated_at = ma.fields.AwareDateTime()
 
 
-class IaCountQuerySchema(ma.Schema):
+class IaCountQuerySchema(QuerySchema):
     unit_id = ma.fields.Integer(
         validate=ID_RANGE, metadata={"description": "This unit and the units below it"}
     )
@@ -161,7 +162,7 @@ class IaCountQuerySchema(ma.Schema):
 # -- the dark figure ----------------------------------------------------------------------
 
 
-class DarkFigureQuerySchema(ma.Schema):
+class DarkFigureQuerySchema(QuerySchema):
     """As the other statistics take them; a survey_id given alone also sets the units and the
     period of the two-register and police estimates."""
 

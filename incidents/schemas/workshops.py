@@ -10,6 +10,7 @@ from marshmallow import validate
 from incidents.domain import WORKSHOP_SCALE_RANGE, WorkshopScale
 from incidents.schemas.common import (
     ID_RANGE,
+    QuerySchema,
     StrictSchema,
     UTCDateTime,
     no_control_characters,
@@ -70,7 +71,7 @@ class WorkshopSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime()
 
 
-class WorkshopQuerySchema(ma.Schema):
+class WorkshopQuerySchema(QuerySchema):
     limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = ma.fields.String(
         validate=validate.Length(max=200),

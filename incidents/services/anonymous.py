@@ -21,16 +21,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import time
 from typing import Any
 
+from flask import current_app
+from limits import parse_many
 from sqlalchemy import select
 
 from incidents.clock import this_hour
 from incidents.domain import AuditAction, MessageSender
 from incidents.errors import DomainError, NotFound
-from incidents.extensions import db
+from incidents.extensions import db, hashed_client, limiter
 from incidents.models import AnonymousReceipt, Incident, Message, StatusChange
 from incidents.schemas.messaging import ANONYMOUS_FIELDS
 from incidents.services import audit, messages, notifications, reporting
@@ -45,6 +49,7 @@ _REFERENCE = re.compile(r"OP-\d{4}-\d{6,}")  # the form of a reference (docs/dom
 
 
 HEADER = "X-Receipt-Code"
+log = logging.getLogger(__name__)
 
 
 class ReceiptRequired(DomainError):
@@ -89,12 +94,32 @@ def report(data: dict[str, Any]) -> tuple[Incident, str]:
     return incident, code
 
 
+class TooManyGuesses(DomainError):
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            "Too many wrong receipt codes; wait before trying again (see Retry-After).",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
 def find(reference: str, code: str | None) -> Incident:
     """The anonymous report with this reference, if the code is its receipt code; an unknown
-    reference and a wrong code are the same 404."""
+    reference and a wrong code are the same 404.
+
+    Wrong codes are counted per reference (from anyone) and per client: a reference with
+    ANONYMOUS_WRONG_CODES_PER_REFERENCE wrong codes this hour answers 429 to every request
+    without comparing the code; a client past ANONYMOUS_WRONG_CODE_RATE_LIMIT gets 429 for a
+    wrong code, but a right one is still served (right codes count against
+    ANONYMOUS_READ_RATE_LIMIT alone), so one guesser behind a city's proxy locks nobody
+    else out."""
     if not code:
         raise ReceiptRequired()
     wanted = reference.strip().upper()
+    guard = WrongCodes(wanted)
+    guard.refuse_if_locked()
     found = None
     # Only a reference's shape is looked up (a NUL in the path would reach PostgreSQL, which
     # refuses it: a 500); anything else is as unknown as a reference that does not exist.
@@ -107,8 +132,63 @@ def find(reference: str, code: str | None) -> Incident:
     expected = found.code_hash if found else _NO_SUCH_HASH
     matches = hmac.compare_digest(expected, hash_code(code[:100]))
     if found is None or not matches:
+        guard.count_wrong_code()
         raise NotFound("There is no anonymous report with this reference and receipt code.")
     return found.Incident
+
+
+class WrongCodes:
+    """The wrong-code counts of one request, kept in the rate limiter's storage
+    (RATELIMIT_STORAGE_URI, shared by every worker with Redis): per reference, and per client.
+    The keys are keyed hashes, never a reference or an address in clear. A store that fails is
+    logged and lets the request through: guessing 100-bit codes is hopeless anyway."""
+
+    def __init__(self, reference: str):
+        config = current_app.config
+        self.strategy = limiter.limiter if limiter.enabled else None
+        self.per_reference = parse_many(config["ANONYMOUS_WRONG_CODES_PER_REFERENCE"])
+        self.per_client = parse_many(config["ANONYMOUS_WRONG_CODE_RATE_LIMIT"])
+        key = config["SECRET_KEY"].encode()
+        self.reference_key = hmac.new(key, f"reference|{reference}".encode(),
+                                      hashlib.sha256).hexdigest()[:32]
+
+    def _retry_after(self, limits, *identifiers: str) -> int:
+        resets = [self.strategy.get_window_stats(limit, *identifiers).reset_time
+                  for limit in limits]
+        return max(1, int(max(resets) - time.time()))
+
+    def refuse_if_locked(self) -> None:
+        if self.strategy is None:
+            return
+        identifiers = ("anonymous-wrong-codes-reference", self.reference_key)
+        try:
+            locked = [limit for limit in self.per_reference
+                      if not self.strategy.test(limit, *identifiers)]
+            retry = self._retry_after(locked, *identifiers) if locked else 0
+        except Exception:  # noqa: BLE001 - the store is away; see the class
+            log.warning("rate limit storage unreachable; wrong receipt codes not checked")
+            return
+        if locked:
+            raise TooManyGuesses(retry)
+
+    def count_wrong_code(self) -> None:
+        if self.strategy is None:
+            return
+        try:
+            reference_over = [limit for limit in self.per_reference if not self.strategy.hit(
+                limit, "anonymous-wrong-codes-reference", self.reference_key)]
+            client = ("anonymous-wrong-codes-client", hashed_client())
+            client_over = [limit for limit in self.per_client
+                           if not self.strategy.hit(limit, *client)]
+            retry = max(
+                [self._retry_after(reference_over, "anonymous-wrong-codes-reference",
+                                   self.reference_key) if reference_over else 0]
+                + [self._retry_after(client_over, *client) if client_over else 0])
+        except Exception:  # noqa: BLE001 - the store is away; see the class
+            log.warning("rate limit storage unreachable; wrong receipt code not counted")
+            return
+        if retry:
+            raise TooManyGuesses(retry)
 
 
 def _audit(incident: Incident, action: AuditAction, detail: str) -> None:

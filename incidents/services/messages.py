@@ -65,7 +65,9 @@ def _side(user: User, incident: Incident) -> MessageSender | None:
     return None
 
 
-def _participant(user: User, incident_id: int, what: str) -> tuple[Incident, MessageSender]:
+def participant(user: User, incident_id: int, what: str) -> tuple[Incident, MessageSender]:
+    """The incident and the side the user writes on; 404 outside the scope, 403 when the user
+    is on neither side of the thread."""
     incident = find_in_scope(user, incident_id)
     side = _side(user, incident)
     if side is None:
@@ -82,13 +84,13 @@ def _participant(user: User, incident_id: int, what: str) -> tuple[Incident, Mes
 
 
 def list_for_user(user: User, incident_id: int) -> list[Message]:
-    incident, _side_ = _participant(user, incident_id, "read the messages")
+    incident, _side_ = participant(user, incident_id, "read the messages")
     audit.record(user, AuditAction.READ, incident.id, detail="messages")
     return thread(incident)
 
 
 def post_for_user(user: User, incident_id: int, body: str) -> Message:
-    incident, side = _participant(user, incident_id, "write a message")
+    incident, side = participant(user, incident_id, "write a message")
     message = add(incident, side, user, body)
     audit.record(user, AuditAction.UPDATE, incident.id, detail=f"message {message.id} added")
     return message

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from incidents.errors import field_error
+from incidents.input_guards import load_json
+from incidents.schemas.common import MAX_ID
 
 K = TypeVar("K")
 
@@ -30,12 +32,15 @@ def encode_cursor(key: str, row_id: int) -> str:
 
 
 def decode_cursor(cursor: str, parse_key: Callable[[str], K]) -> tuple[K, int]:
-    """The sort key (read by ``parse_key``, which raises ValueError on a bad one) and the id."""
+    """The sort key (read by ``parse_key``, which raises ValueError on a bad one) and the id,
+    an id a row can have: a forged 10^30 reached the database (a 500)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key, row_id = json.loads(raw)
+        key, row_id = load_json(raw)
         if not isinstance(row_id, int) or isinstance(row_id, bool):
             raise ValueError
+        if not 0 <= row_id <= MAX_ID or not isinstance(key, str):
+            raise ValueError
         return parse_key(key), row_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
         raise field_error("cursor", "not a cursor this service handed out") from exc

@@ -10,7 +10,9 @@ from incidents.clock import utcnow
 from incidents.domain import REPORTING_ROLES, Role
 from incidents.errors import Conflict, NotFound, field_error
 from incidents.extensions import db
+from incidents.input_guards import CONTROL_CHARACTERS
 from incidents.models import Unit, UnitLeader, User, UserRole, WebSession
+from incidents.schemas.common import normalise_email
 
 
 def get_user(user_id: int) -> User:
@@ -21,7 +23,12 @@ def get_user(user_id: int) -> User:
 
 
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    """The user with this address, normalised as stored (NFKC, lower case): "ａdmin@…" finds
+    admin@…. An address that is not ASCII then is nobody's (schemas.common.EmailAddress)."""
+    address = normalise_email(email)
+    if not address.isascii() or CONTROL_CHARACTERS.search(address):
+        return None
+    return db.session.scalar(select(User).where(User.email == address))
 
 
 def find_active(user_id: int) -> User | None:
@@ -94,7 +101,7 @@ def _apply(user: User, data: dict[str, Any]) -> None:
 
 
 def create_user(data: dict[str, Any]) -> User:
-    email = data["email"].strip().lower()
+    email = normalise_email(data["email"])
     if find_by_email(email) is not None:
         raise Conflict(
             f"A user with the email {email} already exists.",
@@ -110,7 +117,7 @@ def create_user(data: dict[str, Any]) -> User:
 def update_user(user: User, data: dict[str, Any]) -> User:
     """Deactivating keeps the user's reports and history; the person can no longer sign in."""
     if "email" in data:
-        email = data["email"].strip().lower()
+        email = normalise_email(data["email"])
         other = find_by_email(email)
         if other is not None and other.id != user.id:
             raise Conflict(

@@ -7,7 +7,7 @@ incident, update and denied access is audited.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -28,6 +28,7 @@ from incidents.domain import (
 from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, ReferenceCounter, Unit, User, subtree_ids_query
+from incidents.schemas.common import UTCDateTime
 from incidents.services import audit, notifications
 from incidents.services.pagination import Page, decode_cursor, encode_cursor
 
@@ -244,8 +245,13 @@ def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Inc
 
 
 def _occurred(text: str) -> datetime:
+    """A cursor's time: aware, and a moment in UTC (year 1 at +01:00 is none: the database
+    driver raised OverflowError, a 500)."""
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
+        raise ValueError
+    moment = moment.astimezone(UTC)  # OverflowError past year 1 or 9999
+    if not UTCDateTime.EARLIEST <= moment <= UTCDateTime.LATEST:
         raise ValueError
     return moment
 

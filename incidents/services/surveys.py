@@ -146,6 +146,17 @@ def _check_answers(answers: dict[str, dict[str, Any]]) -> None:
         raise ValidationFailed(f"The answers do not add up: {fields}.", errors=errors)
 
 
+def survey_to_answer(user: User, survey_id: int) -> Survey:
+    """The survey, if it covers the user's unit (404 unknown, 403 not covered)."""
+    survey = get_survey(survey_id)
+    if not covers(survey, user.unit_id):
+        raise Forbidden(
+            "This survey is for the employees of other units; your unit is not covered.",
+            errors={"unit_id": ["not covered by the survey"]},
+        )
+    return survey
+
+
 def submit_response(user: User, survey_id: int, answers: dict[str, dict[str, Any]]) -> dict:
     """Store one employee's answers, once, while the survey is open.
 
@@ -153,12 +164,7 @@ def submit_response(user: User, survey_id: int, answers: dict[str, dict[str, Any
     transaction: either both or neither. The participation's primary key refuses a second
     answer, also from two requests at once (the loser's transaction fails as a conflict).
     """
-    survey = get_survey(survey_id)
-    if not covers(survey, user.unit_id):
-        raise Forbidden(
-            "This survey is for the employees of other units; your unit is not covered.",
-            errors={"unit_id": ["not covered by the survey"]},
-        )
+    survey = survey_to_answer(user, survey_id)
     now = utcnow()
     state = status(survey, now)
     if state != "open":

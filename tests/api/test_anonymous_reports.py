@@ -459,15 +459,18 @@ def test_reporting_is_rate_limited_per_client(client, org, app, monkeypatch, db_
 
 
 def test_the_receipt_endpoints_share_one_budget(client, org, app, monkeypatch):
+    """Answers that served the report share one budget per client; a wrong code is counted
+    apart (test_anonymous_guessing.py), so it does not use this one up."""
     body = _report(client, org)
     reference, code = body["reference"], body["receipt_code"]
     monkeypatch.setitem(app.config, "ANONYMOUS_READ_RATE_LIMIT", "3 per hour")
     allowed = [
         _status(client, reference, code),
         _anon_write(client, reference, code),
-        _status(client, "OP-2020-999999", code),  # a failed guess counts too
+        _status(client, "OP-2020-999999", code),  # a failed guess: not from this budget
+        _anon_messages(client, reference, code),
     ]
-    assert [r.status_code for r in allowed] == [200, 201, 404]
+    assert [r.status_code for r in allowed] == [200, 201, 404, 200]
     assert all("Retry-After" not in r.headers for r in allowed)
     _assert_too_many(_anon_messages(client, reference, code))
     _assert_too_many(_status(client, reference, code))
@@ -549,16 +552,17 @@ def test_an_unacknowledged_anonymous_report_is_on_the_handlers_overdue_list(
 def test_behind_a_proxy_each_forwarded_client_has_its_own_budget(app, client, monkeypatch):
     from incidents import register_proxy_fix
 
-    monkeypatch.setitem(app.config, "ANONYMOUS_READ_RATE_LIMIT", "1 per hour")
+    monkeypatch.setitem(app.config, "ANONYMOUS_WRONG_CODE_RATE_LIMIT", "1 per hour")
     url = f"{ANON}/OP-2026-999999"
 
     def read(address):
-        return client.get(url, headers={"X-Forwarded-For": address}).status_code
+        return client.get(url, headers={"X-Forwarded-For": address,
+                                        **_receipt("0000-0000-0000-0000-0000")}).status_code
 
     # Without PROXY_FIX_X_FOR the forwarded address is not trusted: one budget for all.
-    assert (read("10.0.0.1"), read("10.0.0.2")) == (401, 429)
+    assert (read("10.0.0.1"), read("10.0.0.2")) == (404, 429)
     limiter.reset()
     monkeypatch.setattr(app, "wsgi_app", app.wsgi_app)
     monkeypatch.setitem(app.config, "PROXY_FIX_X_FOR", 1)
     register_proxy_fix(app)
-    assert (read("10.0.0.1"), read("10.0.0.2"), read("10.0.0.1")) == (401, 401, 429)
+    assert (read("10.0.0.1"), read("10.0.0.2"), read("10.0.0.1")) == (404, 404, 429)

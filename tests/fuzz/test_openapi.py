@@ -6,8 +6,10 @@ documents. The fuzzer signs in as a user who can reach the operation: an admin w
 for every operation, and an employee for the reporting ones. Ids in the path, the query and
 the body are steered to the objects of a small seeded world (tests/fuzz/conftest.py) most of
 the time, and PATCH and PUT sometimes carry ``If-Match: *`` so that changes get past the
-precondition check. Each request runs in a savepoint of its own that is rolled back, so the
-world stays as seeded; the anonymous channel's rate limit is off meanwhile.
+precondition check. Query parameters sometimes carry what an attack sent (HOSTILE_QUERY_VALUES):
+a NUL, digits that are not ASCII, 5,000 digits, forged cursors. Each request runs in a
+savepoint of its own that is rolled back, so the world stays as seeded; the anonymous
+channel's rate limit is off meanwhile.
 
 SQLite only (``sqlite_only``): CI's choice to keep the run short; what is fuzzed here is the
 HTTP surface, and the rest of the suite runs on both databases. Deterministic: a fixed seed,
@@ -17,6 +19,8 @@ examples per operation for a longer run, e.g. ``FUZZ_MAX_EXAMPLES=200 pytest tes
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from contextlib import contextmanager
 
@@ -33,13 +37,6 @@ from schemathesis.specs.openapi.checks import (
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "15"))
 SEED = 20260310
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 
 CONFIG = SchemathesisConfig.from_dict(
     {
@@ -107,6 +104,57 @@ STEERED = {
 OWNED = {"measure_id", "check_in_id"}
 
 
+def _forged_cursor(key, row_id) -> str:
+    return base64.urlsafe_b64encode(json.dumps([key, row_id]).encode()).decode().rstrip("=")
+
+
+# What an attack sent in query strings, each once a 500: a NUL, digits that are not ASCII,
+# more digits than int() takes, and cursors naming an id or a time no row can have.
+HOSTILE_QUERY_VALUES = ["\x00", "2026-01\x00", "\x1f", "١", "²", "1" * 5000]
+FORGED_CURSORS = [
+    _forged_cursor("2026-01-01T00:00:00+00:00", 10**30),
+    _forged_cursor("0001-01-01T00:00:00+23:59", 1),
+    _forged_cursor("9999-12-31T23:59:59-23:59", 1),
+    _forged_cursor("2026-01-01", 2**63),
+]
+
+
+def _hostile_query(context):
+    """Strategy: one of the operation's query parameters, alone, with a hostile value (alone,
+    so that no other bad parameter answers in its place); the cursor, where there is one, half
+    the time."""
+    names = sorted({parameter.name for parameter in context.operation.query} - {"cursor"})
+    pairs = [(name, value) for name in names for value in HOSTILE_QUERY_VALUES]
+    strategies = [st.sampled_from(pairs)] if pairs else []
+    if any(parameter.name == "cursor" for parameter in context.operation.query):
+        strategies.append(st.sampled_from([("cursor", cursor) for cursor in FORGED_CURSORS]))
+    if not strategies:
+        return st.nothing()
+    return st.one_of(*strategies).map(lambda pair: {pair[0]: pair[1]})
+
+
+def _is_hostile(case) -> bool:
+    return any(value in HOSTILE_QUERY_VALUES or value in FORGED_CURSORS
+               for value in (case.query or {}).values() if isinstance(value, str))
+
+
+def hostile_query_is_refused(ctx, response, case):
+    """What an attack sent in the query is refused (4xx), not accepted: a NUL is a 500 only
+    on PostgreSQL, and "١" (Arabic-Indic one) was read as 1 by int()."""
+    if _is_hostile(case) and not 400 <= response.status_code < 500:
+        raise AssertionError(f"{case.operation.label} with {case.query} answered "
+                             f"{response.status_code}, expected a 4xx")
+
+
+CHECKS = [
+    not_a_server_error,
+    hostile_query_is_refused,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
 def _mostly(seeded, generated):
     return st.one_of(seeded, seeded, seeded, st.just(generated))
 
@@ -142,7 +190,7 @@ def _steering(world):
         return _steer(world, path_parameters or {}, path_names)
 
     def flatmap_query(context, query):
-        return _steer(world, query, STEERED)
+        return st.one_of(_steer(world, query, STEERED), _hostile_query(context))
 
     def flatmap_body(context, body):
         return _steer(world, body, STEERED)

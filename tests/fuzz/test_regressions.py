@@ -5,6 +5,9 @@ They run on both databases: the answers are the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 HUGE = 2**63  # one past SQLite's INTEGER: binding it raised OverflowError, a 500
@@ -121,3 +124,108 @@ def test_a_summary_period_in_year_0_1_or_9999_is_422(client, make, org, kind, pe
                     headers=make.headers(org.hr))
     assert r.status_code == 422, r.get_json()
     assert "period" in r.get_json()["errors"]
+
+
+# -- found by an attack on the running service ----------------------------------------------------
+
+FIVE_THOUSAND_DIGITS = "1" * 5000  # past the 4,300 digits Python's int() takes from text
+
+
+def _cursor(key, row_id) -> str:
+    raw = json.dumps([key, row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _problem(response, status: int, field: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == PROBLEM_JSON
+    body = response.get_json()
+    if field is not None:
+        assert field in body["errors"], body
+    return body
+
+
+def test_a_number_of_5000_digits_in_an_anonymous_report_is_422(client, org):
+    """No token needed: the JSON parser's ValueError was a 500 before any schema ran."""
+    raw = '{"unit_id": ' + FIVE_THOUSAND_DIGITS + "}"
+    r = client.post("/api/v1/anonymous-reports", data=raw, content_type="application/json")
+    body = _problem(r, 422, "unit_id")
+    assert "digits" in body["errors"]["unit_id"][0]
+
+
+def test_a_number_of_5000_digits_in_a_report_is_422(client, make, org):
+    raw = ('{"category": "threat", "perceived_influence_purpose": "yes", '
+           '"occurred_at": "2026-01-01T10:00:00+00:00", "description": "Hot.", '
+           '"unit_id": ' + FIVE_THOUSAND_DIGITS + "}")
+    r = client.post("/api/v1/incidents", data=raw, content_type="application/json",
+                    headers=make.headers(org.employee_a1))
+    _problem(r, 422, "unit_id")
+
+
+@pytest.mark.parametrize("cursor", [
+    _cursor("2026-01-01T00:00:00+00:00", 10**30),        # an id past every integer
+    _cursor("2026-01-01T00:00:00+00:00", 2**63),
+    _cursor("0001-01-01T00:00:00+23:59", 1),              # before the first UTC moment
+    _cursor("9999-12-31T23:59:59-23:59", 1),              # after the last one
+    _cursor("2026-01-01T00:00:00+00:00", True),
+    _cursor(["2026-01-01T00:00:00+00:00"], 1),
+    base64.urlsafe_b64encode(b'["2026-01-01T00:00:00+00:00", ' + FIVE_THOUSAND_DIGITS.encode()
+                             + b"]").decode(),
+])
+def test_a_forged_cursor_is_422(client, make, org, cursor):
+    r = client.get("/api/v1/incidents", query_string={"cursor": cursor},
+                   headers=make.headers(org.hr))
+    _problem(r, 422, "cursor")
+
+
+def test_a_forged_workshop_cursor_is_422(client, make, org):
+    r = client.get("/api/v1/workshops", query_string={"cursor": _cursor("2026-01-01", 10**30)},
+                   headers=make.headers(org.hr))
+    _problem(r, 422, "cursor")
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/api/v1/summaries?period=%00", "period"),
+    ("/api/v1/summaries?kind=monthly&period=2026-01%00", "period"),
+    ("/api/v1/incidents?cursor=%00", "cursor"),
+    ("/api/v1/stats/incidents?group_by=category%1f", "group_by"),
+    ("/api/v1/audit?limit=1&x%00=1", "x?"),
+])
+def test_a_control_character_in_a_query_parameter_is_422(client, make, org, path, field):
+    _problem(client.get(path, headers=make.headers(org.admin_hr)), 422, field)
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/anonymous-reports/OP-2026-000001%00",
+    "/api/v1/stats/charts/incidents-by-form%00.png",
+])
+def test_a_control_character_in_the_path_is_404(client, make, org, path):
+    _problem(client.get(path, headers={**make.headers(org.hr), "X-Receipt-Code": "x"}), 404)
+
+
+# The digits 0-9 in other scripts: Arabic-Indic, full-width, superscript.
+UNICODE_DIGITS = {
+    "arabic-indic": "٠١٢٣٤٥٦٧٨٩",
+    "full-width": "０１２３４５６７８９",
+    "superscript": "⁰¹²³⁴⁵⁶⁷⁸⁹",
+}
+
+
+def in_digits(number: int, script: str) -> str:
+    return str(number).translate(str.maketrans("0123456789", UNICODE_DIGITS[script]))
+
+
+@pytest.mark.parametrize("script", sorted(UNICODE_DIGITS))
+def test_an_id_of_unicode_digits_in_the_path_names_nothing(client, make, org, script):
+    """Incident 17 written "١٧" (Arabic-Indic) was read as incident 17."""
+    incident = make.incident(org.employee_a1, org.a1)
+    r = client.get(f"/api/v1/incidents/{in_digits(incident.id, script)}",
+                   headers=make.headers(org.hr))
+    _problem(r, 404)
+    assert str(incident.id) not in r.get_json()["detail"]
+
+
+@pytest.mark.parametrize("digit", ["١", "²", "１"])
+def test_a_number_of_unicode_digits_in_the_query_is_422(client, make, org, digit):
+    r = client.get(f"/api/v1/incidents?unit_id={digit}", headers=make.headers(org.hr))
+    _problem(r, 422, "unit_id")

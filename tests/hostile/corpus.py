@@ -768,6 +768,30 @@ def id_variants(endpoint: Endpoint, call: Call) -> list[Variant]:
     return out
 
 
+# More digits than Python's int() takes from text (4,300): the JSON parser raised ValueError,
+# a 500 before any schema ran (POST /anonymous-reports needs no token).
+HUGE_DIGITS = b"1" * 5000
+
+
+def number_variants(endpoint: Endpoint, call: Call) -> list[Variant]:
+    """Every number of the body written with 5,000 digits: 422 naming the field. Written as
+    raw JSON: json.dumps itself refuses such an int."""
+    if not isinstance(call.body, dict):
+        return []
+    out = []
+    for path, value in leaves(call.body):
+        if isinstance(value, bool) or not isinstance(value, int | list):
+            continue
+        if isinstance(value, list) and not (value and type(value[0]) is int):
+            continue
+        marker = "__huge_number__"
+        raw = json.dumps(with_path(call.body, path, [marker] if isinstance(value, list)
+                                   else marker)).encode()
+        out.append(Variant(f"numbers:{path}:5000-digits", 422, (path,),
+                           raw=raw.replace(f'"{marker}"'.encode(), HUGE_DIGITS)))
+    return out
+
+
 def path_variants(endpoint: Endpoint, call: Call) -> list[Variant]:
     """A string in the path: NUL must not reach the database (the same 404 as unknown)."""
     return [
@@ -783,6 +807,7 @@ def variants(endpoint: Endpoint, call: Call, spec: dict, limit: int) -> list[Var
         *text_variants(endpoint, call, spec),
         *time_variants(endpoint, call),
         *id_variants(endpoint, call),
+        *number_variants(endpoint, call),
         *path_variants(endpoint, call),
     ]
 
