@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from flask import Flask
 
-from incidents.web import anonymous, dev, employee, errors, handler, i18n, security, signin
+from incidents.web import (
+    admin,
+    anonymous,
+    casework,
+    dev,
+    employee,
+    errors,
+    handler,
+    hr,
+    i18n,
+    participation,
+    security,
+    signin,
+    statistics,
+)
 from incidents.web.identity import signed_in_user
 from incidents.web.sessions import ServerSessionInterface
 
@@ -24,7 +38,12 @@ def register(app: Flask) -> None:
     app.register_blueprint(signin.blp)
     app.register_blueprint(employee.blp)
     app.register_blueprint(handler.blp)
+    app.register_blueprint(casework.blp)
     app.jinja_env.globals["late_text"] = handler.late_text
+    app.register_blueprint(admin.blp)
+    app.register_blueprint(statistics.blp)
+    app.register_blueprint(hr.blp)
+    app.register_blueprint(participation.blp)
     app.register_blueprint(anonymous.blp)
     app.register_blueprint(i18n.blp)
     if app.config["DEV_SIGNIN"]:

@@ -7,13 +7,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from incidents.models import Incident, Message
+from incidents.models import Incident, Message, Unit, User
 from tests.pages.conftest import report_form
 
 # Who may open each page: "public" (anyone, no sign-in), "signed in" (else sent to sign-in),
 # "dev" (development sign-in only; absent when DEV_SIGNIN is off), "reporter side" (signed in,
 # and the report in their scope; else 404 as in the API), "case handler" (managers and hr:
-# tests/pages/test_handler_pages.py).
+# tests/pages/test_handler_pages.py), "admin" (the admin role only, everyone else 403 as from
+# the API's units and users: tests/pages/test_admin_pages.py), "statistics" (hr, and managers
+# about the units they lead; everyone else 403, as the API's statistics), "hr" (the hr role
+# only, everyone else 403), "participant" (employee, manager or hr of a unit the survey or
+# workshop is for; everyone else 403, as the API's answers and ratings:
+# tests/pages/test_hr_pages.py).
 PAGES = {
     ("GET", "/"): "public",
     ("GET", "/signin"): "public",
@@ -35,8 +40,55 @@ PAGES = {
     ("POST", "/anonymous/follow"): "public",
     ("POST", "/anonymous/follow/messages"): "public",
     ("GET", "/overdue"): "case handler",
+    ("GET", "/cases"): "case handler",
+    ("GET", "/cases/<int:incident_id>"): "case handler",
+    ("POST", "/cases/<int:incident_id>/acknowledge"): "case handler",
+    ("POST", "/cases/<int:incident_id>/follow-ups"): "case handler",
+    ("POST", "/cases/<int:incident_id>/support-measures"): "case handler",
+    ("POST", "/cases/<int:incident_id>/support-measures/<int:measure_id>"): "case handler",
+    ("POST", "/cases/<int:incident_id>/support-declined"): "case handler",
+    ("POST", "/cases/<int:incident_id>/check-ins/<int:check_in_id>"): "case handler",
+    ("POST", "/cases/<int:incident_id>/police-report"): "case handler",
+    ("POST", "/cases/<int:incident_id>/authority-reports"): "case handler",
+    ("POST", "/cases/<int:incident_id>/messages"): "case handler",
+    ("POST", "/cases/<int:incident_id>/close"): "case handler",
+    ("POST", "/cases/<int:incident_id>/reopen"): "case handler",
     ("GET", "/summaries/<int:summary_id>"): "case handler",
     ("GET", "/summaries/<int:summary_id>/files/<string:name>"): "case handler",
+    ("GET", "/metrics"): "public",  # operations: no personal data (docs/operations.md)
+    ("GET", "/admin/units"): "admin",
+    ("POST", "/admin/units"): "admin",
+    ("GET", "/admin/units/<int:unit_id>"): "admin",
+    ("POST", "/admin/units/<int:unit_id>"): "admin",
+    ("POST", "/admin/units/<int:unit_id>/move"): "admin",
+    ("POST", "/admin/units/<int:unit_id>/delete"): "admin",
+    ("POST", "/admin/units/<int:unit_id>/headcounts"): "admin",
+    ("GET", "/admin/users"): "admin",
+    ("GET", "/admin/users/new"): "admin",
+    ("POST", "/admin/users/new"): "admin",
+    ("GET", "/admin/users/<int:user_id>"): "admin",
+    ("POST", "/admin/users/<int:user_id>"): "admin",
+    ("POST", "/admin/users/<int:user_id>/active"): "admin",
+    ("GET", "/admin/settings"): "admin",
+    ("GET", "/statistics"): "statistics",
+    ("GET", "/statistics/charts/<any('incidents-by-form', 'police-reported-share'):name>.png"):
+        "statistics",
+    ("GET", "/statistics/<any(incidents, police, support, 'dark-figure'):table>."
+            "<any(csv, xlsx):fmt>"): "statistics",
+    ("GET", "/summaries"): "statistics",
+    ("POST", "/summaries"): "hr",
+    ("GET", "/surveys"): "hr",
+    ("POST", "/surveys"): "hr",
+    ("GET", "/surveys/<int:survey_id>"): "hr",
+    ("GET", "/surveys/<int:survey_id>/answer"): "participant",
+    ("POST", "/surveys/<int:survey_id>/answer"): "participant",
+    ("GET", "/workshops"): "hr",
+    ("POST", "/workshops"): "hr",
+    ("GET", "/workshops/<int:workshop_id>"): "hr",
+    ("POST", "/workshops/<int:workshop_id>/tally"): "hr",
+    ("GET", "/w/<int:workshop_id>"): "participant",
+    ("POST", "/w/<int:workshop_id>"): "participant",
+    ("GET", "/w/<int:workshop_id>/thanks"): "signed in",
     ("GET", "/dev/signin"): "dev",
     ("POST", "/dev/signin"): "dev",
     ("POST", "/dev/demo-organisation"): "dev",
@@ -59,11 +111,19 @@ def test_every_page_has_a_row_and_every_row_a_page(app):
 
 def _path(rule: str, incident_id: int) -> str:
     return (rule.replace("<int:incident_id>", str(incident_id)).replace("<code>", "sv")
-            .replace("<int:summary_id>", "1").replace("<string:name>", "summary.sv.xlsx"))
+            .replace("<int:summary_id>", "1").replace("<string:name>", "summary.sv.xlsx")
+            .replace("<int:measure_id>", "1").replace("<int:check_in_id>", "1")
+            .replace("<int:unit_id>", "1").replace("<int:user_id>", "1")
+            .replace("<int:survey_id>", "1").replace("<int:workshop_id>", "1")
+            .replace("<any('incidents-by-form', 'police-reported-share'):name>",
+                     "incidents-by-form")
+            .replace("<any(incidents, police, support, 'dark-figure'):table>", "incidents")
+            .replace("<any(csv, xlsx):fmt>", "csv"))
 
 
 SIGNED_IN = [key for key, who in PAGES.items()
-             if who in {"signed in", "reporter side", "case handler"}]
+             if who in {"signed in", "reporter side", "case handler", "admin", "statistics",
+                        "hr", "participant"}]
 
 
 @pytest.mark.parametrize(("method", "rule"), SIGNED_IN)
@@ -112,3 +172,121 @@ def test_public_pages_need_no_sign_in(pages, method, rule):
     assert response.status_code not in {401, 403, 404, 500}
     if not rule.startswith("/signin"):  # without a provider configured, sign-in is the page
         assert response.headers.get("Location") != "/signin"
+
+
+CASE_ROUTES = [key for key, who in PAGES.items()
+               if who == "case handler" and key[1].startswith("/cases/")]
+
+
+@pytest.mark.parametrize(("method", "rule"), CASE_ROUTES)
+def test_case_pages_reach_the_cases_one_handles_and_no_others(
+    pages, make, org, method, rule
+):
+    """Outside the handler's scope a case is not found (404) and an employee is no case
+    handler (403), on every page and form of a case, as in the API."""
+    incident = make.incident(org.employee_a1, org.a1)
+    for user, status in ((org.manager_b1, 404), (org.employee_b1, 403)):
+        pages.sign_in(user)
+        path = _path(rule, incident.id)
+        response = pages.get(path) if method == "GET" else pages.post(path, {})
+        assert response.status_code == status, (user, path, response.status_code)
+        assert incident.reference not in response.get_data(as_text=True)
+
+
+ADMIN_ROUTES = [key for key, who in PAGES.items() if who == "admin"]
+
+
+@pytest.mark.parametrize(("method", "rule"), ADMIN_ROUTES)
+def test_admin_pages_are_for_admins_only(pages, other_pages, org, db_session, method, rule):
+    """Every other role gets 403 on every page and form, as from the API's units and users;
+    an admin reaches each: the page, or the form shown again with what is wrong (422), or,
+    for a form without the version it was shown with, the page as it is now (303). The empty
+    forms posted here change nothing."""
+    path = (rule.replace("<int:unit_id>", str(org.b1.id))
+            .replace("<int:user_id>", str(org.employee_b1.id)))
+    for user in (org.employee_a1, org.manager_a, org.hr):
+        pages.sign_in(user)
+        pages.get("/my-reports")
+        response = pages.get(path) if method == "GET" else pages.post(path, {})
+        assert response.status_code == 403, (user, path, response.status_code)
+    other_pages.sign_in(org.admin)
+    other_pages.get("/admin/units")
+    response = other_pages.get(path) if method == "GET" else other_pages.post(path, {})
+    expected = {200} if method == "GET" else {303, 422}
+    assert response.status_code in expected, (path, response.status_code)
+    assert (db_session.get(Unit, org.b1.id).parent_id, db_session.get(User, org.employee_b1.id)
+            .active) == (org.dept_b.id, True)
+
+
+HR_ROUTES = [(method, rule, who) for (method, rule), who in PAGES.items()
+             if who in {"statistics", "hr"}]
+
+
+@pytest.mark.parametrize(("method", "rule", "who"), HR_ROUTES)
+def test_hr_pages_are_for_hr_and_statistics_for_managers_too(pages, other_pages, org, make,
+                                                              method, rule, who):
+    """Employees and admins get 403 on every page and form; managers reach the statistics
+    and the list of summaries (the API's statistics and summaries) and get 403 elsewhere; hr
+    reaches each: the page, or an empty form shown again with what is wrong (422)."""
+    from datetime import UTC, datetime, timedelta
+
+    from incidents.services import surveys, workshops
+
+    now = datetime.now(UTC)
+    survey = surveys.create_survey(org.hr, {
+        "title": "S", "unit_ids": [org.dept_a.id], "opens_at": now - timedelta(hours=1),
+        "closes_at": now + timedelta(days=1)})
+    workshop = workshops.create_workshop(org.hr, {
+        "title": "W", "held_on": now.date(), "unit_ids": [org.dept_a.id],
+        "expected_participants": 10, "opens_at": now - timedelta(hours=1),
+        "closes_at": now + timedelta(hours=1)})
+    path = rule
+    for placeholder, value in (("<int:survey_id>", survey["id"]),
+                               ("<int:workshop_id>", workshop["id"])):
+        path = path.replace(placeholder, str(value))
+    path = _path(path, 1)
+    refused = [org.employee_a1, org.admin] + ([] if who == "statistics" else [org.manager_a])
+    for user in refused:
+        pages.sign_in(user)
+        pages.get("/my-reports")
+        response = pages.get(path) if method == "GET" else pages.post(path, {})
+        assert response.status_code == 403, (user, path, response.status_code)
+    for user in [org.hr] + ([org.manager_a] if who == "statistics" else []):
+        other_pages.sign_in(user)
+        other_pages.get("/my-reports")
+        response = other_pages.get(path) if method == "GET" else other_pages.post(path, {})
+        assert response.status_code in ({200} if method == "GET" else {422}), (
+            user, path, response.status_code)
+
+
+PARTICIPANT_ROUTES = [key for key, who in PAGES.items() if who == "participant"]
+
+
+@pytest.mark.parametrize(("method", "rule"), PARTICIPANT_ROUTES)
+def test_a_survey_or_workshop_is_answered_by_its_units_only(pages, other_pages, org, method,
+                                                            rule):
+    """Someone of another unit, or an admin, gets 403, as from the API; an employee of the
+    unit reaches the page, or the empty form shown again with what is wrong (422)."""
+    from datetime import UTC, datetime, timedelta
+
+    from incidents.services import surveys, workshops
+
+    now = datetime.now(UTC)
+    survey = surveys.create_survey(org.hr, {
+        "title": "S", "unit_ids": [org.dept_a.id], "opens_at": now - timedelta(hours=1),
+        "closes_at": now + timedelta(days=1)})
+    workshop = workshops.create_workshop(org.hr, {
+        "title": "W", "held_on": now.date(), "unit_ids": [org.dept_a.id],
+        "expected_participants": 10, "opens_at": now - timedelta(hours=1),
+        "closes_at": now + timedelta(hours=1)})
+    path = (rule.replace("<int:survey_id>", str(survey["id"]))
+            .replace("<int:workshop_id>", str(workshop["id"])))
+    for user in (org.employee_b1, org.admin):
+        pages.sign_in(user)
+        pages.get("/my-reports")
+        response = pages.get(path) if method == "GET" else pages.post(path, {})
+        assert response.status_code == 403, (user, path, response.status_code)
+    other_pages.sign_in(org.employee_a1)
+    other_pages.get("/my-reports")
+    response = other_pages.get(path) if method == "GET" else other_pages.post(path, {})
+    assert response.status_code == (200 if method == "GET" else 422), response.status_code

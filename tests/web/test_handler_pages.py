@@ -24,13 +24,15 @@ def test_a_manager_follows_the_overdue_list_to_the_case(page, live_server, live_
         incident.created_at = datetime.now(UTC) - timedelta(days=3)  # reported three days ago
         session.commit()
     sign_in(page, live_server, manager.email)
-    page.get_by_role("link", name="Försenat").click()
+    page.goto("/overdue")  # where the daily digest's mail leads
     expect(page.get_by_role("heading", level=1)).to_have_text("Försenat i dina ärenden")
     item = page.locator(".report-item", has_text=late.reference)
     expect(item).to_contain_text("Kvittens")
     check_page(page, "overdue")
     item.get_by_role("link", name=late.reference).click()
+    # A case handler lands on the case page, where the acknowledgement is done.
     expect(page.get_by_role("heading", level=1)).to_contain_text(late.reference)
+    expect(page.get_by_role("button", name="Kvittera rapporten")).to_be_visible()
 
 
 def test_hr_opens_a_summary_from_its_mail(page, live_server, live_data, check_page):
