@@ -66,4 +66,4 @@ test-postgresql: install
 	$(BIN)/python -m pytest --db postgresql -q
 
 lint: install
-	$(BIN)/ruff check incidents scheduler tests migrations bench wsgi.py
+	$(BIN)/ruff check incidents scheduler tests migrations bench wsgi.py gunicorn.conf.py

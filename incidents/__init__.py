@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -15,6 +14,16 @@ from incidents import extensions
 from incidents.config import config_from_environment
 from incidents.errors import DomainError
 from incidents.extensions import problem_response
+from incidents.headers import add_security_headers
+from incidents.input_guards import (
+    AsciiIntegerConverter,
+    TooManyDigits,
+    buffer_unsized_body,
+    integer_error,
+    load_json,
+    refuse_control_characters,
+)
+from incidents.request_id import ANONYMOUS_PREFIXES
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config_from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    app.url_map.converters["int"] = AsciiIntegerConverter
     register_extensions(app)
+    register_operations(app)
     register_request_guards(app)
-    register_logging(app.config["LOG_LEVEL"])
+    register_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     register_blueprints(app)
     register_commands(app)
     return app
@@ -41,6 +52,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from incidents import models  # noqa: F401 - registers the models on the metadata
+    from incidents.services import audit_chain
+
+    audit_chain.listen()
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())
@@ -49,6 +63,15 @@ def register_extensions(app: Flask) -> None:
     register_proxy_fix(app)
     with app.app_context():
         _configure_engine(extensions.db.engine)
+
+
+def register_operations(app: Flask) -> None:
+    """Request ids and metrics, registered before the request guards so that every request is
+    given its id and timed, whatever a guard answers (docs/operations.md)."""
+    from incidents import metrics, request_id
+
+    request_id.init_app(app)
+    metrics.init_app(app)
 
 
 def register_proxy_fix(app: Flask) -> None:
@@ -93,8 +116,8 @@ def _configure_engine(engine: Engine) -> None:
 def register_request_guards(app: Flask) -> None:
     """Refuse what cannot be a valid API call before any view runs: bodies over the limit (413),
     bodies that are not JSON (415), bodies nested too deeply (400), a body for an operation that
-    takes none, and half characters (docs/errors.md). Add security headers to every
-    response."""
+    takes none, half characters and integers too long to parse; control characters in the
+    query (422) or the path (404) (docs/errors.md). Add security headers to every response."""
 
     @app.before_request
     def _check_body():
@@ -102,6 +125,8 @@ def register_request_guards(app: Flask) -> None:
             return None
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
+            return problem_response(413, f"The request body is larger than {limit} bytes.")
+        if request.content_length is None and not buffer_unsized_body(limit):
             return problem_response(413, f"The request body is larger than {limit} bytes.")
         has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
         if has_body and not request.is_json:
@@ -115,17 +140,9 @@ def register_request_guards(app: Flask) -> None:
                 takes_body=not request.endpoint or _takes_json_body(app))
         return None
 
-    @app.after_request
-    def _security_headers(response):
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.path.startswith("/api/v1/docs"):
-            return response
-        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-        headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.before_request(refuse_control_characters)
+
+    app.after_request(add_security_headers)
 
     @app.errorhandler(413)
     def _too_large(_error):
@@ -151,24 +168,28 @@ def _half_characters(text: str) -> bool:
     return any("\ud800" <= c <= "\udfff" for c in text)
 
 
-def _lone_surrogates(body) -> tuple[list[str], int]:
+def _lone_surrogates(body) -> tuple[list[tuple[str, str]], int]:
     """Where a JSON body holds "\\ud800" and the like (valid JSON escapes that are half of a
-    character, which no database can store: PostgreSQL's driver failed on them, a 500), and how
+    character, which no database can store: PostgreSQL's driver failed on them, a 500) or an
+    integer too long to parse (a ValueError in the parser: a 500), what is wrong there, and how
     deep it nests. Walked without recursion, so depth cannot exhaust the stack."""
     found, deepest = [], 0
     pending = [(body, "", 1)]
     while pending:
         value, path, depth = pending.pop()
         deepest = max(deepest, depth)
+        if isinstance(value, TooManyDigits):
+            found.append((path or "body", integer_error()))
+            continue
         if isinstance(value, str):
             if _half_characters(value):
-                found.append(path or "body")
+                found.append((path or "body", "must not contain unpaired surrogates"))
             continue
         items = (value.items() if isinstance(value, dict)
                  else enumerate(value) if isinstance(value, list) else ())
         for key, item in items:
             if isinstance(key, str) and _half_characters(key):
-                found.append(path or "body")
+                found.append((path or "body", "must not contain unpaired surrogates"))
             pending.append((item, f"{path}.{key}" if path else str(key), depth + 1))
     return sorted(set(found)), deepest
 
@@ -181,7 +202,7 @@ def _refuse_what_no_schema_can_hold(takes_body: bool):
     if not data:
         return None
     try:
-        body = json.loads(data)
+        body = load_json(data)
     except RecursionError:
         return _too_deep()
     except ValueError:  # malformed, or not UTF-8
@@ -200,10 +221,13 @@ def _refuse_what_no_schema_can_hold(takes_body: bool):
             422, "This operation takes no request body; send none (or {}).", errors=errors)
     if not fields:
         return None
-    return problem_response(
-        422, "The body holds half of a character (an unpaired UTF-16 surrogate escape).",
-        errors={field: ["must not contain unpaired surrogates"] for field in fields},
-    )
+    errors: dict[str, list[str]] = {}
+    for field, message in fields:
+        errors.setdefault(field, []).append(message)
+    detail = ("The body holds half of a character (an unpaired UTF-16 surrogate escape)."
+              if any("surrogates" in m for _, m in fields)
+              else f"Invalid input in: {', '.join(sorted(errors))}")
+    return problem_response(422, detail, errors=errors)
 
 
 def _too_deep():
@@ -223,16 +247,21 @@ class _AnonymousChannelLogFilter(logging.Filter):
         return True
 
 
-ANONYMOUS_PREFIXES = ("/api/v1/anonymous-reports", "/anonymous/")
 _ADDRESS_AND_TIME = re.compile(r"^\S+ - - \[[^\]]*\] ")
 
 
-def register_logging(level: str = "INFO") -> None:
+def register_logging(level: str = "INFO", log_format: str = "text") -> None:
     """The service's own messages (mails logged without a mail server, job results) go to
-    stderr at LOG_LEVEL unless the host (gunicorn, say) has set up logging already."""
+    stderr at LOG_LEVEL unless the host (gunicorn, say) has set up logging already. With
+    LOG_FORMAT=json every logger of the process writes one JSON object per line instead
+    (incidents/logs.py)."""
     ours = logging.getLogger("incidents")
     ours.setLevel(level)
-    if not ours.handlers and not logging.getLogger().handlers:
+    if log_format == "json":
+        from incidents.logs import install_json
+
+        install_json()
+    elif not ours.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         ours.addHandler(handler)

@@ -7,6 +7,7 @@ SECRET_KEY or DATABASE_URL stops start-up instead of silently using a default.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -97,6 +98,48 @@ def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _anonymous_channel(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """Rate limits of the anonymous channel and where they are counted (docs/configuration.md,
+    "The anonymous channel"). memory:// counts in each process apart: in production that is a
+    warning, not a refusal, as a single-process installation is served right by it."""
+    storage = (env.get("RATELIMIT_STORAGE_URI") or "memory://").strip()
+    from limits.storage import SCHEMES
+
+    scheme = storage.partition("://")[0]
+    if "://" not in storage or scheme not in SCHEMES or scheme.startswith("async+"):
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI: {storage!r} is not a storage, e.g. redis://127.0.0.1:6379/0")
+    if production and scheme == "memory":
+        logging.getLogger("incidents.config").warning(
+            "RATELIMIT_STORAGE_URI is memory://: each worker process counts the anonymous "
+            "channel's limits on its own, so N workers allow N times the limits. Set "
+            "RATELIMIT_STORAGE_URI=redis://… when running more than one worker.")
+    return {
+        "ANONYMOUS_REPORT_RATE_LIMIT": _rate_limit(
+            env, "ANONYMOUS_REPORT_RATE_LIMIT", "5 per hour;20 per day"
+        ),
+        # Answers that served a report (the right code): their own budget per client.
+        "ANONYMOUS_READ_RATE_LIMIT": _rate_limit(
+            env, "ANONYMOUS_READ_RATE_LIMIT", "60 per hour"
+        ),
+        # Wrong codes (or unknown references) per client: beyond, a wrong code is a 429.
+        "ANONYMOUS_WRONG_CODE_RATE_LIMIT": _rate_limit(
+            env, "ANONYMOUS_WRONG_CODE_RATE_LIMIT", "20 per hour"
+        ),
+        # Wrong codes per reference, from anyone: beyond, the reference answers 429 to all.
+        "ANONYMOUS_WRONG_CODES_PER_REFERENCE": _rate_limit(
+            env, "ANONYMOUS_WRONG_CODES_PER_REFERENCE", "10 per hour"
+        ),
+        "RATELIMIT_STORAGE_URI": storage,
+        # A store that goes away (Redis restarting) is not a 500: the limits are counted in
+        # the process's memory until it is back.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        # Only a 429 says when to come back (Retry-After); other answers carry no limit headers.
+        "RATELIMIT_HEADERS_ENABLED": False,
+    }
+
+
 def _mail(env: Mapping[str, str], production: bool) -> dict[str, Any]:
     """SMTP settings. With no MAIL_SERVER, mails are written to the log instead of sent."""
     server = env.get("MAIL_SERVER") or None
@@ -164,6 +207,36 @@ def _web(env: Mapping[str, str], production: bool) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_SSL_STRICT": production,
+    }
+
+
+def _operations(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """Health, readiness, metrics and logs (docs/operations.md, "Health, readiness and
+    metrics"). Readiness needs a live scheduler in production, not in development, so that
+    `make run` without one stays ready."""
+    log_format = (env.get("LOG_FORMAT") or "text").strip().lower()
+    if log_format not in {"text", "json"}:
+        raise ConfigError(f"LOG_FORMAT must be text or json, got {env.get('LOG_FORMAT')!r}")
+    lease = _int(env, "SCHEDULER_LEASE_SECONDS", 60, minimum=15)
+    max_age = _int(env, "SCHEDULER_HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=15)
+    if max_age < lease:
+        # The heartbeat is written every third of the lease; a limit under a whole lease
+        # would call a scheduler silent after two late beats.
+        raise ConfigError(
+            f"SCHEDULER_HEARTBEAT_MAX_AGE_SECONDS ({max_age}) must be at least "
+            f"SCHEDULER_LEASE_SECONDS ({lease})"
+        )
+    token = env.get("METRICS_TOKEN") or None
+    if token is not None and len(token) < 16:
+        raise ConfigError("METRICS_TOKEN must be at least 16 characters")
+    return {
+        "LOG_FORMAT": log_format,
+        "SCHEDULER_REQUIRED": _flag(env, "SCHEDULER_REQUIRED", production),
+        "SCHEDULER_HEARTBEAT_MAX_AGE_SECONDS": max_age,
+        "SCHEDULER_JOB_LATE_FACTOR": _int(env, "SCHEDULER_JOB_LATE_FACTOR", 5, minimum=2),
+        "SCHEDULER_JOB_GRACE_MINUTES": _int(env, "SCHEDULER_JOB_GRACE_MINUTES", 120, minimum=1),
+        "PROBE_TIMEOUT_SECONDS": _int(env, "PROBE_TIMEOUT_SECONDS", 2, minimum=1),
+        "METRICS_TOKEN": token,
     }
 
 
@@ -278,6 +351,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # The scheduler (python -m scheduler): the process holding the lease renews it every
         # third of this; a standby takes over when it has gone unrenewed this long.
         "SCHEDULER_LEASE_SECONDS": _int(env, "SCHEDULER_LEASE_SECONDS", 60, minimum=15),
+        # Health, readiness, metrics, the scheduler's heartbeat and job checks, log format.
+        **_operations(env, production),
         # The web pages: sign-in, sessions, languages (docs/configuration.md, "Web pages").
         **web,
         # Notifications: the mails that keep the reporter informed.
@@ -287,16 +362,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "PUBLIC_BASE_URL": (
             env.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{_int(env, 'PORT', 5000, 1)}"
         ).rstrip("/"),
-        # The anonymous channel: per client, the client known only by a daily keyed hash.
-        "ANONYMOUS_REPORT_RATE_LIMIT": _rate_limit(
-            env, "ANONYMOUS_REPORT_RATE_LIMIT", "5 per hour;20 per day"
-        ),
-        "ANONYMOUS_READ_RATE_LIMIT": _rate_limit(
-            env, "ANONYMOUS_READ_RATE_LIMIT", "60 per hour"
-        ),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
-        # Only a 429 says when to come back (Retry-After); other answers carry no limit headers.
-        "RATELIMIT_HEADERS_ENABLED": False,
+        # The anonymous channel: per client (known only by a daily keyed hash) and per report.
+        **_anonymous_channel(env, production),
         # How many proxies in front of the service set X-Forwarded-For (0: none, trust no one).
         "PROXY_FIX_X_FOR": _int(env, "PROXY_FIX_X_FOR", 0),
         # OpenAPI (flask-smorest)
@@ -306,9 +373,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": env.get(
-            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
-        ),
+        # Swagger UI from this service (flask-swagger-ui's files), never from a CDN.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
     }
 
 

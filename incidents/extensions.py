@@ -7,9 +7,18 @@ import hmac
 import logging
 import time
 from http import HTTPStatus
+from pathlib import Path
 
 import marshmallow as ma
-from flask import Response, current_app, json, request
+from flask import (
+    Response,
+    current_app,
+    json,
+    render_template_string,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api as _SmorestApi
@@ -121,17 +130,67 @@ def _describe(errors: dict) -> str:
     return f"Invalid input in: {fields}" if fields else "Invalid input"
 
 
+# The browsable docs (/api/v1/docs): Swagger UI served by this service, never from a CDN, so
+# the page works on a network without internet and under a policy that allows only 'self'.
+SWAGGER_UI_ASSETS = "/api/v1/docs/assets/"
+_SWAGGER_DIR = Path(__file__).resolve().parent / "api" / "swagger"
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
+
+
+def _swagger_ui_dist() -> Path:
+    """Swagger UI's files, as the flask-swagger-ui package ships them."""
+    import flask_swagger_ui
+
+    return Path(flask_swagger_ui.__file__).resolve().parent / "dist"
+
+
+def swagger_ui_asset(filename: str) -> Response:
+    """Swagger UI's scripts and style, and this service's init.js (no inline script)."""
+    if filename == "init.js":
+        return send_from_directory(_SWAGGER_DIR, filename, mimetype="text/javascript")
+    if filename not in {"swagger-ui.css", "swagger-ui-bundle.js",
+                        "swagger-ui-standalone-preset.js"}:
+        return problem_response(404, "There is nothing at this path.")
+    return send_from_directory(_swagger_ui_dist(), filename)
+
+
 class Api(_SmorestApi):
-    """flask-smorest's Api with problem-details error bodies for every error."""
+    """flask-smorest's Api with problem-details error bodies for every error, and the docs
+    page with Swagger UI from this service."""
 
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
 
+    def _register_doc_blueprint(self):
+        super()._register_doc_blueprint()
+        self._app.add_url_rule(f"{SWAGGER_UI_ASSETS}<path:filename>",
+                               endpoint="openapi_swagger_ui_assets",
+                               view_func=swagger_ui_asset)
+
+    def _openapi_swagger_ui(self):
+        """The docs page: no inline script, every file from this service."""
+        template = (_SWAGGER_DIR / "docs.html").read_text(encoding="utf-8")
+        return render_template_string(
+            template, title=self.spec.title, assets=self._swagger_ui_url,
+            spec_url=url_for(f"{self._make_doc_blueprint_name()}.openapi_json"))
+
     def _register_error_handlers(self):
         super()._register_error_handlers()
         self._app.register_error_handler(DomainError, self.handle_domain_error)
-        self._app.register_error_handler(sa_exc.DBAPIError, self.handle_database_error)
-        self._app.register_error_handler(sa_exc.TimeoutError, self.handle_database_error)
+        # Every SQLAlchemy error, not only the driver's: a value that fails while it is bound
+        # (StatementError) carried the statement into Flask's own log of the exception.
+        self._app.register_error_handler(sa_exc.SQLAlchemyError, self.handle_database_error)
+        flask_log_exception = self._app.log_exception
+
+        def log_exception(exc_info):
+            scrub_sql(exc_info[1])
+            flask_log_exception(exc_info)
+
+        self._app.log_exception = log_exception
 
     def handle_database_error(self, error: Exception):
         """The database away (restarting, unreachable, shutting down, locked, or no
@@ -170,7 +229,7 @@ class Api(_SmorestApi):
         if error.code is None or error.code >= 500:
             original = getattr(error, "original_exception", None)
             if original is not None:
-                log.error("unhandled error", exc_info=original)
+                log.error("unhandled error", exc_info=scrub_sql(original))
             code = error.code or 500
             page = page_error(code)
             if page is not None:
@@ -228,6 +287,32 @@ def database_unavailable(error: Exception) -> bool:
         return str(original).lower().startswith(_SQLITE_BUSY)
     # psycopg gives no SQLSTATE when it could not connect or lost the connection.
     return True
+
+
+def scrub_sql(error: BaseException | None) -> BaseException | None:
+    """``error`` with the SQL statement and parameters taken out of every SQLAlchemy error in
+    its chain (its cause and context), and the driver's message cut to its class and SQLSTATE,
+    so that a logged traceback shows neither: parameters can hold what a reporter wrote."""
+    seen: set[int] = set()
+    current = error
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, sa_exc.StatementError):
+            described = _describe_database_error(current)
+            current.statement = None
+            current.params = None
+            current.args = (described,)  # its message quoted the driver's
+            original = getattr(current, "orig", None)
+            if isinstance(original, BaseException) and type(original).__module__ != "builtins":
+                # The driver's own message quotes the statement (PostgreSQL's "LINE 1: …")
+                # and values ('invalid input syntax for type integer: "…"').
+                original.args = (described,)
+        pending += [current.__cause__, current.__context__]
+    return error
 
 
 def _describe_database_error(error: Exception) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from incidents.clock import utcnow
 from incidents.domain import IncidentStatus
@@ -220,16 +220,17 @@ def complete_check_in(user: User, incident_id: int, check_in_id: int, note: str)
     return check_in
 
 
+def _check_in_overdue(now: datetime) -> tuple:
+    """A check-in not completed by when it was due."""
+    return CheckIn.completed_at.is_(None), CheckIn.due_at < now
+
+
 def overdue_check_ins(user: User, now: datetime) -> list[dict]:
     rows = db.session.execute(
         select(Incident.id, Incident.reference, Incident.unit_id, CheckIn.id.label("check_in_id"),
                CheckIn.offset_label, CheckIn.due_at)
         .join(CheckIn, CheckIn.incident_id == Incident.id)
-        .where(
-            case_access.handler_scope(user),
-            CheckIn.completed_at.is_(None),
-            CheckIn.due_at < now,
-        )
+        .where(case_access.handler_scope(user), *_check_in_overdue(now))
         .order_by(CheckIn.due_at)
     ).all()
     return [
@@ -325,6 +326,25 @@ def read_evaluation(user: User, incident_id: int) -> SupportEvaluation:
     if evaluation is None:
         raise NotFound("The employee has not evaluated the support yet.")
     return evaluation
+
+
+def overdue_counts(now: datetime) -> dict[str, int]:
+    """How many items are overdue across the whole organisation, by kind (acknowledgement,
+    check_in, police_decision, work_environment_notification): the rules of ``overdue`` for
+    every incident, whoever handles it. Counted in the database; nobody is loaded."""
+    from incidents.services import authority, police
+
+    check_ins = db.session.scalar(
+        select(func.count(CheckIn.id))
+        .join(Incident, CheckIn.incident_id == Incident.id)
+        .where(*_check_in_overdue(now))
+    )
+    return {
+        "acknowledgement": lifecycle.acknowledgement_rule().count(now),
+        "check_in": check_ins or 0,
+        "police_decision": police.decision_rule().count(now),
+        "work_environment_notification": authority.notification_rule().count(now),
+    }
 
 
 def overdue(user: User) -> list[dict]:
