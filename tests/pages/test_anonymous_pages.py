@@ -136,3 +136,26 @@ def test_the_request_log_keeps_no_address_or_time_for_anonymous_pages():
                                'HTTP/1.1" 201 -', (), None)
     _AnonymousChannelLogFilter().filter(record)
     assert "10.1.2.3" not in record.getMessage() and "09:30" not in record.getMessage()
+
+
+def test_the_anonymous_reporter_sees_statuses_but_not_the_handlers_reasons(
+    pages, client, make, org
+):
+    _, reference, code = _report(pages, org)
+    handler = make.headers(org.manager_a)
+    incident_id = client.get("/api/v1/incidents", headers=handler).json["items"][0]["id"]
+    base = f"/api/v1/incidents/{incident_id}"
+    client.post(f"{base}/acknowledge", headers=handler)
+    client.post(f"{base}/follow-ups", headers=handler, json={
+        "type": "other", "note": "Looked into it.", "occurred_at": NOW.isoformat()})
+    client.post(f"{base}/messages", headers=handler, json={"body": "Thank you."})
+    client.put(f"{base}/police-report", headers=handler, json={
+        "decision": "do_not_report", "decision_reason": "Nobody to report."})
+    assert client.post(f"{base}/close", headers=handler).status_code == 200
+    assert client.post(f"{base}/reopen", headers=handler,
+                       json={"reason": "Internal: the perpetrator came back"}).status_code == 200
+    pages.get("/anonymous/follow")
+    page = pages.post("/anonymous/follow", {"reference": reference, "code": code}).get_data(
+        as_text=True)
+    assert "Avslutad" in page and "Under uppföljning" in page
+    assert "perpetrator came back" not in page
