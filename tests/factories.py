@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from incidents.auth import issue_local_token
-from incidents.models import Unit, UnitLeader, User, UserRole
-from incidents.services import reporting
+from incidents.models import Unit, UnitLeader, User, UserRole, Workshop
+from incidents.services import reporting, workshops
 
 _seq = itertools.count(1)
 
@@ -66,6 +66,24 @@ class Factory:
         incident = reporting.report_incident(reporter, data)
         self.session.commit()
         return incident
+
+    def workshop(self, hr: User, units: list[Unit], hours_open: float = 3, **overrides):
+        """A workshop set up through the service; its rating window opened an hour ago (or at
+        ``opens_at``) and stays open ``hours_open``."""
+        now = datetime.now(UTC)
+        opens_at = overrides.pop("opens_at", now - timedelta(hours=1))
+        data = {
+            "title": "Workshop om otillåten påverkan",
+            "held_on": now.date(),
+            "unit_ids": [unit.id for unit in units],
+            "expected_participants": 30,
+            "opens_at": opens_at,
+            "closes_at": opens_at + timedelta(hours=hours_open),
+            **overrides,
+        }
+        created = workshops.create_workshop(hr, data)
+        self.session.commit()
+        return self.session.get(Workshop, created["id"])
 
 
 @dataclass

@@ -12,6 +12,12 @@ nothing that links them:
 On SQLite these two tables are WITHOUT ROWID, so rows are kept in key order rather than in the
 order they were written.
 
+In the room, people rate without an account through the workshop's short link
+(``Workshop.room_code``). There a ``WorkshopDevice`` row stands in for the participation: it
+holds a keyed hash of a random token kept in the device's cookie (never the token, never who
+holds the device) and the id of the rating that device gave, so the same device can add its
+usefulness rating at the end of the workshop and cannot rate twice.
+
 Ratings collected on paper or in a polling tool are entered by hr as counts per scale value
 (``WorkshopTally`` and its ``WorkshopTallyCount`` rows); they have no participants at all.
 """
@@ -37,6 +43,18 @@ def _random_id() -> str:
     return secrets.token_hex(16)
 
 
+# Crockford's base32 in lower case, without the look-alikes i, l, o and u: typed from a
+# projector on a phone.
+ROOM_CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+ROOM_CODE_LENGTH = 6
+
+
+def new_room_code() -> str:
+    """A short, random code for the workshop's link: not the workshop's id, so the rating
+    pages cannot be found by counting."""
+    return "".join(secrets.choice(ROOM_CODE_ALPHABET) for _ in range(ROOM_CODE_LENGTH))
+
+
 class Workshop(db.Model):
     """A workshop held on ``held_on`` for some units (sub-units included). Its participants
     rate it from ``opens_at`` up to, not including, ``closes_at``."""
@@ -55,6 +73,10 @@ class Workshop(db.Model):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    # The short link's code: /w/<room_code> (incidents/web/participation.py).
+    room_code: Mapped[str] = mapped_column(
+        String(12), nullable=False, unique=True, default=new_room_code
+    )
 
     unit_rows: Mapped[list[WorkshopUnit]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="WorkshopUnit.unit_id"
@@ -106,6 +128,22 @@ class WorkshopRating(db.Model):
     usefulness: Mapped[int | None] = mapped_column(Integer)
     # The discussion group the participant sat in, as they wrote it.
     group_label: Mapped[str | None] = mapped_column(String(50))
+
+
+class WorkshopDevice(db.Model):
+    """That a device rated a workshop in the room, and which rating it gave (to add the
+    usefulness to it afterwards). ``device_key`` is an HMAC of the device's random cookie token
+    and the workshop, so the rows of one device in two workshops cannot be matched. The primary
+    key refuses a second rating from the device, even from two requests at once."""
+
+    __tablename__ = "workshop_devices"
+    __table_args__ = (_NO_ROWID,)
+
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id"), primary_key=True)
+    device_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rating_id: Mapped[str] = mapped_column(
+        ForeignKey("workshop_ratings.id"), nullable=False, unique=True
+    )
 
 
 class WorkshopTally(db.Model):

@@ -69,6 +69,9 @@ class WorkshopSchema(ma.Schema):
     tally_count = ma.fields.Integer(metadata={"description": "Tallies entered by hr"})
     created_by_id = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
+    room_code = ma.fields.String(metadata={
+        "description": "The short link's code: people in the room rate without an account at "
+                       "<PUBLIC_BASE_URL>/w/<room_code>, once per device"})
 
 
 class WorkshopQuerySchema(QuerySchema):
@@ -265,3 +268,14 @@ class WorkshopsOverTimeSchema(ma.Schema):
     scales = ma.fields.Dict()
     suppression = ma.fields.Dict()
     notes = ma.fields.List(ma.fields.String())
+
+
+class WorkshopUsefulnessSchema(StrictSchema):
+    """The usefulness rating a device adds at the end of the workshop (the room's page)."""
+
+    usefulness = _on_scale(
+        WorkshopScale.USEFULNESS,
+        required=True,
+        metadata={"description": "How useful the workshop was: 1 = not at all … 5 = to a very "
+                  "high degree"},
+    )

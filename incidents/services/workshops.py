@@ -6,31 +6,39 @@ as survey answers are: the participation record that stops a second rating and t
 itself are written in one transaction but share no user, no time finer than the day and no
 ordered id (incidents/models/workshop.py). Nothing here returns who rated what.
 
+In the room, anyone with the workshop's short link rates without an account, once per device
+(``rate_in_room``): the problem size first, the usefulness afterwards (``add_usefulness``), only
+while the window is open. A device is known by a random token in its cookie; only a keyed hash
+of it is stored, per workshop.
+
 Ratings collected on paper or in a polling tool are entered by hr as tallies: counts per scale
 value, added to the ratings in the summaries (incidents/stats/workshops.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
 
+from incidents import access
 from incidents.clock import to_local, utcnow
 from incidents.domain import AuditAction, WorkshopScale
 from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from incidents.extensions import db
 from incidents.models import (
-    Unit,
     User,
     Workshop,
+    WorkshopDevice,
     WorkshopParticipation,
     WorkshopRating,
     WorkshopTally,
     WorkshopTallyCount,
     WorkshopUnit,
-    subtree_ids_query,
 )
 from incidents.services import audit, organisation
 from incidents.services.pagination import Page, decode_cursor, encode_cursor
@@ -51,6 +59,7 @@ def describe(workshop: Workshop, rating_count: int, tally_count: int) -> dict[st
         "tally_count": tally_count,
         "created_by_id": workshop.created_by_id,
         "created_at": workshop.created_at,
+        "room_code": workshop.room_code,
     }
 
 
@@ -137,12 +146,7 @@ def create_workshop(user: User, data: dict[str, Any]) -> dict[str, Any]:
 
 def takes_part(workshop: Workshop, unit_id: int | None) -> bool:
     """Whether the unit is one of the workshop's units or below one of them."""
-    if unit_id is None:
-        return False
-    inside = exists().where(
-        Unit.id == unit_id, Unit.id.in_(subtree_ids_query(workshop.unit_ids))
-    )
-    return bool(db.session.scalar(select(inside)))
+    return access.unit_within(unit_id, workshop.unit_ids)
 
 
 def _require_open(workshop: Workshop, now) -> None:
@@ -203,6 +207,94 @@ def rate(user: User, workshop_id: int, data: dict[str, Any]) -> dict[str, Any]:
     db.session.flush()
     # Deliberately not audited: an audit entry would tie the user to the moment of rating.
     return {"workshop_id": workshop.id, "received_on": received_on}
+
+
+# -- rating in the room, without an account ------------------------------------------------
+
+
+def workshop_in_room(room_code: str) -> Workshop:
+    """The workshop of a short link; 404 for a code that is not one."""
+    code = room_code.strip().lower()
+    workshop = None
+    if 0 < len(code) <= 12:
+        workshop = db.session.scalar(select(Workshop).where(Workshop.room_code == code))
+    if workshop is None:
+        raise NotFound("There is no workshop with this link.")
+    return workshop
+
+
+def device_key(workshop: Workshop, device_token: str) -> str:
+    """The stored stand-in for a device: an HMAC of its cookie token and the workshop."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"workshop-device|{workshop.id}|{device_token}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def rating_of_device(workshop: Workshop, device_token: str | None) -> WorkshopRating | None:
+    """The rating this device gave the workshop, if it gave one."""
+    if not device_token:
+        return None
+    device = db.session.get(WorkshopDevice, (workshop.id, device_key(workshop, device_token)))
+    return device and db.session.get(WorkshopRating, device.rating_id)
+
+
+def _already_rated(what: str) -> Conflict:
+    return Conflict(
+        f"This device has already rated the {what}; a rating cannot be changed, since it is "
+        "not kept with anyone's name.",
+        errors={"device": ["already rated"]},
+    )
+
+
+def rate_in_room(room_code: str, device_token: str, data: dict[str, Any]) -> WorkshopRating:
+    """Store the problem-size rating of one device in the room, once, while the window is open.
+
+    Anyone with the short link may rate (the room is who the workshop was for; the paper tally
+    is the same). The device row and the rating are written together; the device row's primary
+    key refuses a second rating from the device, also from two requests at once. Not audited,
+    for the same reason as ``rate``.
+    """
+    workshop = workshop_in_room(room_code)
+    now = utcnow()
+    _require_open(workshop, now)
+    if rating_of_device(workshop, device_token) is not None:
+        raise _already_rated("problem's size")
+    rating = WorkshopRating(
+        workshop_id=workshop.id,
+        rated_on=to_local(now).date(),
+        problem_size=data["problem_size"],
+        usefulness=data.get("usefulness"),
+        group_label=(data.get("group") or "").strip() or None,
+    )
+    db.session.add(rating)
+    db.session.flush()
+    db.session.add(WorkshopDevice(workshop_id=workshop.id,
+                                  device_key=device_key(workshop, device_token),
+                                  rating_id=rating.id))
+    db.session.flush()
+    return rating
+
+
+def add_usefulness(room_code: str, device_token: str, usefulness: int) -> WorkshopRating:
+    """Add the usefulness rating afterwards to the rating this device gave, once, while the
+    window is open. A device that has not rated the problem's size rates that first (409)."""
+    workshop = workshop_in_room(room_code)
+    _require_open(workshop, utcnow())
+    rating = rating_of_device(workshop, device_token)
+    if rating is None:
+        raise Conflict("Rate the size of the problem first; the usefulness is added to it.",
+                       errors={"problem_size": ["not rated yet from this device"]})
+    # Set only where none is set, in one statement: of two taps at once, one finds it set.
+    added = db.session.execute(
+        update(WorkshopRating)
+        .where(WorkshopRating.id == rating.id, WorkshopRating.usefulness.is_(None))
+        .values(usefulness=usefulness)
+        .execution_options(synchronize_session=False)
+    )
+    if added.rowcount != 1:
+        raise _already_rated("workshop's usefulness")
+    db.session.refresh(rating)
+    return rating
 
 
 # -- tallies ------------------------------------------------------------------------------

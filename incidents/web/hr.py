@@ -21,6 +21,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -32,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from incidents import auth
+from incidents.access import UnitTree
 from incidents.clock import to_local, utcnow
 from incidents.domain import (
     SUMMARY_KIND_LABELS,
@@ -47,7 +49,6 @@ from incidents.schemas.surveys import DarkFigureQuerySchema, SurveyCreateSchema
 from incidents.schemas.workshops import WorkshopCreateSchema, WorkshopTallyCreateSchema
 from incidents.services import dark_figure, summaries, surveys, workshops
 from incidents.stats.periods import month_label
-from incidents.stats.scope import UnitTree
 from incidents.stats.workshops import workshop_summary
 from incidents.web import figures
 from incidents.web.boundary import unit_of_work
@@ -351,7 +352,7 @@ def _render_workshop(user, workshop_id: int, tally_state: FormState | None = Non
                      status: int = 200):
     workshop = workshops.read_workshop(workshop_id)
     summary = workshop_summary(workshop_id)
-    link = public_url("participation.rate_workshop_page", workshop_id=workshop_id)
+    link = public_url("participation.room", room_code=workshop["room_code"])
     return render_template(
         "hr_workshop.html",
         workshop=workshop,
@@ -374,6 +375,17 @@ def workshop_page(workshop_id: int):
     user = signed_in_user()
     auth.require_roles(user, HR)
     return _render_workshop(user, workshop_id)
+
+
+@blp.get("/workshops/<int:workshop_id>/count")
+@login_required
+@unit_of_work
+def workshop_count(workshop_id: int):
+    """The rating count for the projector page, which asks every few seconds while rating is
+    open (static/site.js); the same figure as GET /api/v1/workshops/{id}."""
+    auth.require_roles(signed_in_user(), HR)
+    workshop = workshops.read_workshop(workshop_id)
+    return jsonify(rating_count=workshop["rating_count"], status=workshop["status"])
 
 
 @blp.post("/workshops/<int:workshop_id>/tally")

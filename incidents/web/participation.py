@@ -1,21 +1,38 @@
-"""Where employees take part: answering an exposure survey, and rating a workshop from the
-short link or QR code shown in the room.
+"""Where people take part: answering an exposure survey, and rating a workshop in the room
+from the short link or QR code on the projector.
 
-Both are the API's POST /surveys/{id}/responses and POST /workshops/{id}/ratings: signed in
-(employee, manager or hr), for the people of the units covered (sub-units included), once per
-person, only while the survey or the rating window is open. The services store the answer or
-rating without the person (a participation row that says only *that* they took part, and the
-answer with a random id and the day); these pages keep it so: nothing here writes an audit
-entry, keeps what was sent in the session, or puts anything about the answer in a URL, a
-flash message or a log line. A second answer is refused by the participation's primary key,
+A survey answer is the API's POST /surveys/{id}/responses: signed in (employee, manager or
+hr), for the people of the units covered (sub-units included), once per person, while the
+survey is open. The service stores the answer without the person (a participation row that
+says only *that* they took part, and the answer with a random id and the day).
+
+A workshop is rated in the room without an account, once per device, while its rating window
+is open (services/workshops.py, ``rate_in_room`` and ``add_usefulness``): the problem's size
+first, the usefulness at the end. The device is known by a random token in the ``op_device``
+cookie (HttpOnly, SameSite=Lax, only sent to /w/); the service stores only a keyed hash of it per
+workshop. These pages have no session (sessions.SESSIONLESS_PREFIXES) and carry the anonymous
+form token against CSRF.
+
+Neither writes an audit entry, keeps what was sent in the session, or puts anything about the
+answer in a URL, a flash message or a log line. A second answer is refused by a primary key,
 also when two arrive at once (a double tap): that race is answered as the API answers it, 409.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -32,9 +49,9 @@ from incidents.domain import (
     WorkshopScale,
 )
 from incidents.errors import Conflict, ValidationFailed
-from incidents.extensions import db
+from incidents.extensions import db, limiter
 from incidents.schemas.surveys import SurveyResponseCreateSchema
-from incidents.schemas.workshops import WorkshopRatingCreateSchema
+from incidents.schemas.workshops import WorkshopRatingCreateSchema, WorkshopUsefulnessSchema
 from incidents.services import surveys, workshops
 from incidents.stats.workshops import status as workshop_status
 from incidents.web.boundary import unit_of_work
@@ -48,10 +65,12 @@ TAKING_PART = tuple(sorted(REPORTING_ROLES))  # as authenticated(blp, *sorted(RE
 
 RATING_WORDING = {
     "problem_size": ("problem-size-1", _l("Choose how large the problem is, from 1 to 7")),
-    "usefulness": ("usefulness-1", _l(
-        "Choose how useful the workshop will be, from 1 to 5, or leave the question")),
+    "usefulness": ("usefulness-1", _l("Choose how useful the workshop was, from 1 to 5")),
     "group": ("group", _l("Shorten your group's name to at most 50 characters")),
 }
+
+DEVICE_COOKIE = "op_device"
+DEVICE_COOKIE_DAYS = 400  # the longest browsers keep a cookie
 
 
 def _not_for_you(title: str, message: str):
@@ -147,7 +166,7 @@ def answer_survey(survey_id: int):
     return redirect(url_for("employee.start"), 303)
 
 
-# -- workshop ratings -------------------------------------------------------------------------
+# -- workshop ratings in the room ------------------------------------------------------------
 
 
 def _scale(scale: WorkshopScale) -> dict[str, Any]:
@@ -161,65 +180,104 @@ def _scale(scale: WorkshopScale) -> dict[str, Any]:
     }
 
 
-def _render_rating(workshop_id: int, state: FormState, situation: str | None = None,
-                   status: int = 200):
-    user = signed_in_user()
-    workshop = workshops.get_workshop(workshop_id)
-    if not workshops.takes_part(workshop, user.unit_id):
-        return _not_for_you(_("This workshop is for other units"), _(
-            "The workshop is rated by the employees of the units taking part, and yours is not "
-            "one of them. If you took part, tell the workshop leader, who can count your "
-            "rating on paper."))
+def _device_token() -> str | None:
+    token = request.cookies.get(DEVICE_COOKIE, "")
+    return token if 20 <= len(token) <= 100 else None
+
+
+def _room_limit() -> str:
+    return current_app.config["WORKSHOP_ROOM_RATE_LIMIT"]
+
+
+def _render_room(room_code: str, state: FormState, situation: str | None = None,
+                 status: int = 200):
+    """The page of the room: what this device is to do next (rate the problem, then the
+    usefulness), or why it cannot (not open yet, closed, done)."""
+    workshop = workshops.workshop_in_room(room_code)
+    token = _device_token()
+    rating = workshops.rating_of_device(workshop, token)
     current = workshop_status(workshop)
-    if situation is None and current != "open":
-        situation = current
-    return render_template(
+    if situation is None:
+        if rating is not None and rating.usefulness is not None:
+            situation = "done"
+        elif current != "open":
+            situation = current
+        elif rating is not None:
+            situation = "usefulness"
+    response = make_response(render_template(
         "hr_workshop_rate.html",
         workshop=workshop,
         state=state,
         situation=situation,
         problem=_scale(WorkshopScale.PROBLEM_SIZE),
         useful=_scale(WorkshopScale.USEFULNESS),
-    ), status
+    ), status)
+    if token is None:
+        response.set_cookie(
+            DEVICE_COOKIE, secrets.token_urlsafe(32), max_age=DEVICE_COOKIE_DAYS * 86400,
+            path="/w/", httponly=True, samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
-@blp.get("/w/<int:workshop_id>")
-@login_required
-@unit_of_work
-def rate_workshop_page(workshop_id: int):
-    auth.require_roles(signed_in_user(), TAKING_PART)
-    return _render_rating(workshop_id, FormState())
-
-
-@blp.post("/w/<int:workshop_id>")
-@login_required
-@unit_of_work
-def rate_workshop(workshop_id: int):
-    user = signed_in_user()
-    auth.require_roles(user, TAKING_PART)
+def _no_cookie(room_code: str):
+    """Without the device cookie no one could tell a second rating from the device."""
     state = FormState(values=request.form.copy())
-    payload = {
-        "problem_size": whole_number(request.form.get("problem_size")),
-        "usefulness": whole_number(request.form.get("usefulness")),
-        "group": optional(request.form.get("group")),
-    }
+    state.add("device", "rate-form", _(
+        "Your browser did not send back the small file (cookie) that tells this page it has "
+        "already been rated from this device. Allow cookies for this site and send again, or "
+        "rate on paper."))
+    return _render_room(room_code, state, status=400)
+
+
+@blp.get("/w/<room_code>")
+@unit_of_work
+def room(room_code: str):
+    return _render_room(room_code, FormState())
+
+
+@blp.post("/w/<room_code>")
+@limiter.limit(_room_limit, methods=["POST"])
+@unit_of_work
+def rate_in_room(room_code: str):
+    """The problem's size (and the discussion group) from this device."""
+    token = _device_token()
+    if token is None:
+        return _no_cookie(room_code)
+    state = FormState(values=request.form.copy())
+    payload = {"problem_size": whole_number(request.form.get("problem_size")),
+               "group": optional(request.form.get("group"))}
     data = load(state, WorkshopRatingCreateSchema(), payload, RATING_WORDING)
     if data is None:
-        return _render_rating(workshop_id, state, status=422)
-    try:
-        workshops.rate(user, workshop_id, data)
-    except Conflict as exc:
-        situation = "rated" if "workshop_id" in (exc.errors or {}) else None
-        return _render_rating(workshop_id, FormState(), situation, 409)
-    except IntegrityError:  # a double tap: the second is the API's 409
-        db.session.rollback()
-        return _render_rating(workshop_id, FormState(), "rated", 409)
-    return redirect(url_for("participation.rated", workshop_id=workshop_id), 303)
+        return _render_room(room_code, state, status=422)
+    return _rated(room_code, lambda: workshops.rate_in_room(room_code, token, data))
 
 
-@blp.get("/w/<int:workshop_id>/thanks")
-@login_required
+@blp.post("/w/<room_code>/usefulness")
+@limiter.limit(_room_limit, methods=["POST"])
 @unit_of_work
-def rated(workshop_id: int):
-    """Says thank you; reads nothing."""
-    return render_template("hr_workshop_thanks.html", workshop_id=workshop_id)
+def add_usefulness(room_code: str):
+    """The usefulness, at the end of the workshop, added to this device's rating."""
+    token = _device_token()
+    if token is None:
+        return _no_cookie(room_code)
+    state = FormState(values=request.form.copy())
+    payload = {"usefulness": whole_number(request.form.get("usefulness"))}
+    data = load(state, WorkshopUsefulnessSchema(), payload, RATING_WORDING)
+    if data is None:
+        return _render_room(room_code, state, "usefulness", status=422)
+    return _rated(room_code,
+                  lambda: workshops.add_usefulness(room_code, token, data["usefulness"]))
+
+
+def _rated(room_code: str, rate):
+    try:
+        rate()
+    except Conflict as exc:
+        situation = "rated" if "device" in (exc.errors or {}) else None
+        return _render_room(room_code, FormState(), situation, 409)
+    except IntegrityError:  # a double tap: the second is refused as the API refuses it
+        db.session.rollback()
+        return _render_room(room_code, FormState(), "rated", 409)
+    # Back to the room's page, which says what is next for this device.
+    return redirect(url_for("participation.room", room_code=room_code, _anchor="next"), 303)

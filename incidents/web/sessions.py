@@ -23,8 +23,9 @@ from incidents.extensions import db
 from incidents.models import WebSession
 
 # No session is opened for these: the API authenticates by token, static files need none, and
-# the anonymous channel must leave nothing that ties a reporter to a browser.
-SESSIONLESS_PREFIXES = ("/api/", "/static/", "/anonymous/", "/language/", "/favicon")
+# the anonymous channel must leave nothing that ties a reporter to a browser, and a workshop
+# is rated in the room without an account (participation.py).
+SESSIONLESS_PREFIXES = ("/api/", "/static/", "/anonymous/", "/w/", "/language/", "/favicon")
 
 
 def _digest(session_id: str) -> str:

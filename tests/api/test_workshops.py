@@ -321,7 +321,7 @@ def test_reading_a_workshop_never_shows_ratings_or_participants(client, make, or
     body = _get(client, make, org.hr, f"/api/v1/workshops/{workshop['id']}").get_json()
     assert set(body) == {"id", "title", "held_on", "unit_ids", "expected_participants",
                          "opens_at", "closes_at", "status", "rating_count", "tally_count",
-                         "created_by_id", "created_at"}
+                         "created_by_id", "created_at", "room_code"}
 
 
 # -- tallies ------------------------------------------------------------------------------

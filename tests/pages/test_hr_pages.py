@@ -22,6 +22,7 @@ from incidents.models import (
     Summary,
     SurveyParticipation,
     SurveyResponse,
+    WorkshopDevice,
     WorkshopParticipation,
     WorkshopRating,
 )
@@ -501,6 +502,12 @@ def _make_workshop(english, org, opens="09:00", closes="12:00", day="2026-03-10"
     return int(made.headers["Location"].rsplit("/", 1)[1])
 
 
+def _room_code(english, workshop_id: int) -> str:
+    html = english.get(f"/workshops/{workshop_id}").get_data(as_text=True)
+    link = re.search(r'id="short-link"[^>]* href="([^"]+)"', html).group(1)
+    return link.rsplit("/w/", 1)[1]
+
+
 def test_hr_sets_up_a_workshop_with_a_short_link_and_a_qr_code(english, client, make, org):
     with freeze_time(NOW):  # 10:30 in Stockholm
         english.sign_in(org.hr)
@@ -509,77 +516,133 @@ def test_hr_sets_up_a_workshop_with_a_short_link_and_a_qr_code(english, client, 
         assert api["status"] == "open" and api["unit_ids"] == [org.dept_a.id]
         assert api["opens_at"] == "2026-03-10T08:00:00+00:00"
         html = english.get(f"/workshops/{workshop_id}").get_data(as_text=True)
+        count = english.get(f"/workshops/{workshop_id}/count").json
+    assert count == {"rating_count": 0, "status": "open"}
     link = re.search(r'id="short-link"[^>]* href="([^"]+)"', html).group(1)
-    assert link.endswith(f"/w/{workshop_id}")
+    # The short link carries the workshop's random code, not its id: not found by counting.
+    assert link.endswith(f"/w/{api['room_code']}") and re.fullmatch(r"[0-9a-z]{6}",
+                                                                     api["room_code"])
     qr = re.search(r'<img class="qr-code" id="qr-code" src="([^"]+)"[^>]* alt="([^"]+)"', html)
     assert qr.group(1).startswith("data:image/svg+xml")  # drawn here, shown without a request
     assert qr.group(1).replace("&amp;", "&") == qr_code(link)  # the QR code holds the link
     assert link.split("://", 1)[1] in qr.group(2)
-    assert re.search(r'id="rating-count">0<', html)
+    assert re.search(r'id="rating-count" data-count-url="[^"]+">0<', html)
 
 
-def test_a_participant_rates_once_and_only_while_rating_is_open(english, participant, client,
-                                                                make, org, db_session):
+def test_in_the_room_a_device_rates_without_an_account_once_and_only_while_open(
+        english, app, client, make, org, db_session):
+    """The problem's size first, the usefulness at the end, from a device that never signs in;
+    a second rating from the same device is refused, another device rates; nothing is audited
+    and nothing ties a rating to anyone."""
+    from tests.pages.conftest import Pages
+
+    phone, other_phone = Pages(app.test_client()), Pages(app.test_client())
     with freeze_time(NOW) as clock:
         english.sign_in(org.hr)
         workshop_id = _make_workshop(english, org, opens="11:00", closes="12:00")
-        participant.sign_in(org.employee_a1)
-        early = participant.get(f"/w/{workshop_id}")
+        code = _room_code(english, workshop_id)
+        phone.get("/language/en?next=/")
+        early = phone.get(f"/w/{code}")
         assert early.status_code == 200 and 'id="not-open"' in early.get_data(as_text=True)
-        assert participant.post(f"/w/{workshop_id}", {"problem_size": "5"}).status_code == 409
+        cookie = early.headers["Set-Cookie"]  # the device's token: only for /w/, not scripts
+        assert "op_device=" in cookie and "Path=/w/" in cookie and "HttpOnly" in cookie
+        assert "op_session" not in cookie  # no session
+        phone.get("/anonymous/report")  # a form token: the early page has no form
+        assert phone.post(f"/w/{code}", {"problem_size": "5"}).status_code == 409
         assert _count(db_session, WorkshopRating) == 0
 
         clock.move_to(datetime(2026, 3, 10, 10, 15, tzinfo=UTC))  # 11:15 in Stockholm
-        participant.sign_in(org.employee_a1)
-        form = participant.get(f"/w/{workshop_id}").get_data(as_text=True)
-        assert 'name="problem_size"' in form and 'name="usefulness"' in form
+        form = phone.get(f"/w/{code}")
+        assert "Set-Cookie" not in form.headers  # the device keeps its token
+        html = form.get_data(as_text=True)
+        assert 'name="problem_size"' in html and 'name="usefulness"' not in html
+        assert "sign in" not in text_of(html).lower().replace("do not need to sign in", "")
         audit_before = _count(db_session, AuditEntry)
-        rated = participant.post(f"/w/{workshop_id}", {"problem_size": "5", "usefulness": "4",
-                                                       "group": "Grupp 3"})
-        assert rated.status_code == 303
-        assert rated.headers["Location"] == f"/w/{workshop_id}/thanks"
-        assert "Thank you for your rating" in participant.get(
-            rated.headers["Location"]).get_data(as_text=True)
-        assert _count(db_session, WorkshopParticipation) == 1
-        assert _count(db_session, WorkshopRating) == 1
-        assert _count(db_session, AuditEntry) == audit_before  # not audited
-        again = participant.post(f"/w/{workshop_id}", {"problem_size": "2"})
+        rated = phone.post(f"/w/{code}", {"problem_size": "5", "group": "Grupp 3"})
+        assert rated.status_code == 303 and rated.headers["Location"] == f"/w/{code}#next"
+        after = phone.get(f"/w/{code}").get_data(as_text=True)
+        assert 'id="problem-saved"' in after and 'name="usefulness"' in after
+        assert 'name="problem_size"' not in after
+        again = phone.post(f"/w/{code}", {"problem_size": "2"})
         assert again.status_code == 409
-        assert "You have already rated this workshop." in again.get_data(as_text=True)
-        assert _count(db_session, WorkshopRating) == 1
+        assert "already been rated from this phone or computer" in again.get_data(as_text=True)
+
+        useful = phone.post(f"/w/{code}/usefulness", {"usefulness": "4"})
+        assert useful.status_code == 303
+        assert 'id="rating-saved"' in phone.get(f"/w/{code}").get_data(as_text=True)
+        assert phone.post(f"/w/{code}/usefulness", {"usefulness": "1"}).status_code == 409
+
+        # Another device: usefulness before the problem's size is refused, then it rates.
+        other_phone.get("/language/en?next=/")
+        other_phone.get(f"/w/{code}")
+        assert other_phone.post(f"/w/{code}/usefulness", {"usefulness": "2"}).status_code == 409
+        assert other_phone.post(f"/w/{code}", {"problem_size": "7"}).status_code == 303
+
+        ratings = db_session.scalars(select(WorkshopRating)).all()
+        assert sorted((r.problem_size, r.usefulness, r.group_label) for r in ratings) == [
+            (5, 4, "Grupp 3"), (7, None, None)]
+        assert _count(db_session, AuditEntry) == audit_before  # not audited
+        assert _count(db_session, WorkshopParticipation) == 0  # no person took part
+        devices = db_session.scalars(select(WorkshopDevice)).all()
+        tokens = [phone.client.get_cookie("op_device", path="/w/").value]
+        assert len(devices) == 2 and all(d.device_key not in tokens and len(d.device_key) == 64
+                                         for d in devices)
         count = _api(client, make, org.hr, f"/api/v1/workshops/{workshop_id}").json[
             "rating_count"]
-        assert count == 1
+        assert count == 2
         english.sign_in(org.hr)  # the clock moved past the idle timeout
-        hr_page = english.get(f"/workshops/{workshop_id}").get_data(as_text=True)
-        assert re.search(r'id="rating-count">1<', hr_page)
+        assert english.get(f"/workshops/{workshop_id}/count").json["rating_count"] == 2
 
         clock.move_to(datetime(2026, 3, 10, 11, 0, tzinfo=UTC))  # 12:00: closed
-        participant.sign_in(org.colleague_a1)
-        closed = participant.get(f"/w/{workshop_id}").get_data(as_text=True)
+        late = Pages(app.test_client())
+        late.get("/language/en?next=/")
+        closed = late.get(f"/w/{code}").get_data(as_text=True)
         assert 'id="not-open"' in closed and "Rating closed" in closed
-        assert participant.post(f"/w/{workshop_id}", {"problem_size": "5"}).status_code == 409
-        assert _count(db_session, WorkshopRating) == 1
+        late.get("/anonymous/report")
+        assert late.post(f"/w/{code}", {"problem_size": "5"}).status_code == 409
+        assert _count(db_session, WorkshopRating) == 2
 
 
-def test_a_rating_is_checked_and_kept_to_the_units_taking_part(english, participant, org,
-                                                               db_session):
+def test_a_room_rating_is_checked_and_needs_the_device_cookie(english, app, org, db_session):
+    from tests.pages.conftest import Pages
+
     with freeze_time(NOW):
         english.sign_in(org.hr)
         workshop_id = _make_workshop(english, org)
-        participant.sign_in(org.employee_a1)
-        wrong = participant.post(f"/w/{workshop_id}", {"problem_size": "9", "usefulness": ""})
+        code = _room_code(english, workshop_id)
+        phone = Pages(app.test_client())
+        phone.get("/language/en?next=/")
+        phone.get(f"/w/{code}")
+        wrong = phone.post(f"/w/{code}", {"problem_size": "9", "group": "x" * 51})
         assert wrong.status_code == 422
-        assert 'href="#problem-size-1"' in wrong.get_data(as_text=True)
-        for user in (org.employee_b1, org.admin):
-            participant.sign_in(user)
-            assert participant.get(f"/w/{workshop_id}").status_code == 403
-            assert participant.post(f"/w/{workshop_id}", {"problem_size": "3"}).status_code == 403
-        assert participant.get("/w/999999").status_code == 403  # the role first, as the API
-        participant.sign_in(org.employee_a1)
-        assert participant.get("/w/999999").status_code == 404
-        assert participant.get("/workshops").status_code == 403  # hr's
+        html = wrong.get_data(as_text=True)
+        assert 'href="#problem-size-1"' in html and 'href="#group"' in html
+        assert phone.post(f"/w/{code}/usefulness", {}).status_code == 422
+
+        # A browser that keeps no cookie could rate again and again: it is told, not counted.
+        phone.client.delete_cookie("op_device", path="/w/")
+        refused = phone.post(f"/w/{code}", {"problem_size": "3"})
+        assert refused.status_code == 400
+        assert "Allow cookies for this site" in refused.get_data(as_text=True)
+        # Without this site's form (no form token, another origin) nothing is taken.
+        phone.get(f"/w/{code}")
+        assert phone.post(f"/w/{code}", {"problem_size": "3"}, token=False).status_code == 400
+        assert phone.post(f"/w/{code}", {"problem_size": "3"},
+                          origin="https://evil.example").status_code == 400
         assert _count(db_session, WorkshopRating) == 0
+        assert phone.get(f"/w/{workshop_id}").status_code in {404}  # the id is not the code
+        assert english.get("/workshops/999999/count").status_code == 404
+
+
+def test_the_count_and_the_projector_page_are_hrs(pages, other_pages, org):
+    with freeze_time(NOW):
+        pages.sign_in(org.hr)
+        pages.get("/language/en?next=/")
+        workshop_id = _make_workshop(pages, org)
+        for user in (org.employee_a1, org.manager_a, org.admin):
+            other_pages.sign_in(user)
+            assert other_pages.get(f"/workshops/{workshop_id}").status_code == 403
+            assert other_pages.get(f"/workshops/{workshop_id}/count").status_code == 403
 
 
 def test_a_paper_tally_is_added_and_the_summary_is_the_apis(english, participant, client, make,
@@ -587,8 +650,10 @@ def test_a_paper_tally_is_added_and_the_summary_is_the_apis(english, participant
     with freeze_time(NOW):
         english.sign_in(org.hr)
         workshop_id = _make_workshop(english, org)
-        participant.sign_in(org.employee_a1)
-        participant.post(f"/w/{workshop_id}", {"problem_size": "2", "usefulness": "5"})
+        code = _room_code(english, workshop_id)
+        participant.get(f"/w/{code}")
+        assert participant.post(f"/w/{code}", {"problem_size": "2"}).status_code == 303
+        assert participant.post(f"/w/{code}/usefulness", {"usefulness": "5"}).status_code == 303
         added = english.post(f"/workshops/{workshop_id}/tally", {
             "problem_size-2": "4", "problem_size-3": "6", "problem_size-4": "7",
             "problem_size-6": "5", "usefulness-3": "5", "usefulness-4": "11",
@@ -606,7 +671,7 @@ def test_a_paper_tally_is_added_and_the_summary_is_the_apis(english, participant
     distribution = [as_number(r[1]) for r in shown["live-distribution"][1:]]
     assert distribution == [api["distribution"][str(v)] for v in range(1, 8)]
     assert re.search(r'id="live-n">23<', html)
-    assert re.search(r'id="rating-count">1<', html)  # given in the service; tallies apart
+    assert re.search(r'id="rating-count"[^>]*>1<', html)  # given in the service; tallies apart
 
 
 def test_a_wrong_tally_is_shown_on_the_form_and_adds_nothing(english, org, db_session):

@@ -1,13 +1,16 @@
-"""A case from report to closing, as two people in two browsers: the employee reports a threat;
-the manager acknowledges it from the inbox, documents the conversation, records support, the
-employer's police report with the workplace address and later its outcome, notifies
-Arbetsmiljöverket, is refused closing while something is missing, and closes it; the employee
-evaluates the support."""
+"""A case from report to closing, as three people in three browsers: the employee reports
+violence; the manager acknowledges it from the inbox, documents the conversation, records
+support, the employer's police report with the workplace address and later its outcome,
+notifies Arbetsmiljöverket, is refused closing while something is missing, and closes it; the
+employee evaluates the support; HR finds the case in the statistics of the month it happened
+and downloads the workbook, which is opened and read here."""
 
 from __future__ import annotations
 
+import io
 import re
 
+import openpyxl
 from playwright.sync_api import expect
 
 from tests.web.browser import sign_in
@@ -100,3 +103,40 @@ def test_a_manager_takes_a_threat_from_report_to_closing(new_context, live_serve
     evaluation.get_by_role("button").click()
     expect(reporter.locator(".notice-success")).to_be_visible()
     assert re.search(r"/reports/\d+", reporter.url)
+
+    # HR, in a third browser: the month the incident happened, for the manager's unit. Four
+    # more incidents of the same form there lift the count above the suppression threshold
+    # (five), so the case is counted in the open rather than shown as x.
+    hr = live_data.user(live_data.email("hr"), "employee", "hr", unit=unit, name="Hanna HR")
+    with live_server.app_context():
+        from sqlalchemy import select
+
+        from incidents.clock import to_local
+        from incidents.extensions import db
+        from incidents.models import Incident
+
+        case = db.session.scalar(select(Incident).where(Incident.reference == reference))
+        month = to_local(case.occurred_at).strftime("%Y-%m")
+        occurred_at = case.occurred_at
+    for _ in range(4):
+        live_data.incident(employee, unit, category="violence", occurred_at=occurred_at)
+    statistics = new_context().new_page()
+    sign_in(statistics, live_server, hr.email)
+    statistics.get_by_role("link", name="Statistik").click()
+    statistics.locator("#period-month").check()
+    statistics.locator("#month").select_option(month)
+    statistics.locator("#unit-id").select_option(str(unit.id))
+    statistics.locator("#group-by-category").check()
+    statistics.get_by_role("button", name="Visa statistik").click()
+    table = statistics.locator("#incidents-table")
+    expect(table).to_be_visible()
+    expect(table.locator("tr", has_text="Våld")).to_contain_text("5")
+    check_page(statistics, "case-in-statistics")
+    with statistics.expect_download() as download:
+        statistics.get_by_role("link", name="Händelser som Excel (XLSX)").click()
+    workbook = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    cells = [[cell for cell in row] for sheet in workbook.worksheets
+             for row in sheet.iter_rows(values_only=True)]
+    assert any("Våld" in row and 5 in row for row in cells), cells
+    assert any(unit.name in str(cell) for row in cells for cell in row), cells
+    assert any(month in str(cell) for row in cells for cell in row), cells

@@ -18,3 +18,21 @@
     field.focus({ preventScroll: true });
   });
 }());
+
+// The workshop's projector page: the rating count follows the ratings while rating is open.
+(function () {
+  "use strict";
+  var count = document.querySelector("[data-count-url]");
+  if (!count || !window.fetch) { return; }
+  var url = count.getAttribute("data-count-url");
+  var timer = window.setInterval(function () {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        count.textContent = String(data.rating_count);
+        if (data.status !== "open") { window.clearInterval(timer); }
+      })
+      .catch(function () { /* the next tick tries again */ });
+  }, 3000);
+}());
