@@ -15,16 +15,15 @@ from datetime import timedelta
 
 import jwt
 from flask import current_app, g, request
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.sql.elements import ColumnElement
 
 from incidents.clock import utcnow
-from incidents.domain import REPORTING_ROLES, Role
+from incidents.domain import REPORTING_ROLES
 from incidents.errors import Forbidden, ServiceUnavailable, Unauthorized
 from incidents.extensions import db
 from incidents.input_guards import CONTROL_CHARACTERS
-from incidents.models import Incident, User, subtree_ids_query
+from incidents.models import User
 from incidents.schemas.common import MAX_ID, normalise_email
 
 _OIDC_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384"]
@@ -164,20 +163,3 @@ def require_roles(user: User, roles: tuple[str, ...]) -> None:
 
 def may_report(user: User) -> bool:
     return user.has_role(*REPORTING_ROLES)
-
-
-def incident_scope(user: User) -> ColumnElement[bool]:
-    """The incidents a user may see — the one access rule every incident query starts from.
-
-    hr: all. Everyone: what they reported and what was reported on their behalf. A manager:
-    incidents of the units they lead and every unit below them. admin alone gives nothing.
-    """
-    if user.has_role(Role.HR):
-        return true()
-    conditions: list[ColumnElement[bool]] = [
-        Incident.reporter_id == user.id,
-        Incident.on_behalf_of_id == user.id,
-    ]
-    if user.has_role(Role.MANAGER) and user.leads_unit_ids:
-        conditions.append(Incident.unit_id.in_(subtree_ids_query(user.leads_unit_ids)))
-    return or_(*conditions) if conditions else false()

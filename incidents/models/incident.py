@@ -14,7 +14,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incidents.domain import (
@@ -110,11 +112,16 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
     def additional_categories(self) -> list[str]:
         return [form.category for form in self.forms if not form.is_primary]
 
-    @property
+    @hybrid_property
     def exposed_user_id(self) -> int | None:
         """The exposed employee: the colleague reported for, else the reporter (unknown, None,
-        for an anonymous report)."""
+        for an anonymous report). The same rule in SQL (below) and in Python."""
         return self.on_behalf_of_id or self.reporter_id
+
+    @exposed_user_id.inplace.expression
+    @classmethod
+    def _exposed_user_id_expression(cls):
+        return func.coalesce(cls.on_behalf_of_id, cls.reporter_id)
 
 
 class IncidentForm(db.Model):

@@ -1,37 +1,19 @@
-"""Who may handle a case and who may read its parts.
-
-A case handler is hr, or a manager leading the incident's unit or a unit above it — but never
-the exposed employee themselves: nobody handles their own case. The exposed employee (the
-colleague reported for, else the reporter) reads the parts about their own support and police
-report. Everyone else in scope sees the incident itself only. Every access is audited.
+"""Reaching a case, audited: the incident for a case handler to change, or for reading one of
+its parts. Who is a case handler and who the exposed employee is are the access module's rules
+(incidents/access); this module applies them to one request and writes the audit entry or the
+denial.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, func, or_
-from sqlalchemy.sql.elements import ColumnElement
-
-from incidents.domain import AuditAction, Role
+from incidents.access import is_case_handler, is_exposed_employee, may_read_part
+from incidents.domain import AuditAction
 from incidents.errors import Forbidden
-from incidents.extensions import db
-from incidents.models import Incident, User, subtree_ids_query
+from incidents.models import Incident, User
 from incidents.services import audit
 from incidents.services.reporting import find_in_scope
 
-
-def is_exposed_employee(user: User, incident: Incident) -> bool:
-    return incident.exposed_user_id is not None and user.id == incident.exposed_user_id
-
-
-def is_case_handler(user: User, incident: Incident) -> bool:
-    if is_exposed_employee(user, incident):
-        return False
-    if user.has_role(Role.HR):
-        return True
-    if user.has_role(Role.MANAGER) and user.leads_unit_ids:
-        led = db.session.scalars(subtree_ids_query(user.leads_unit_ids)).all()
-        return incident.unit_id in set(led)
-    return False
+__all__ = ["for_exposed_employee", "for_handler", "for_reading", "record_change"]
 
 
 def _deny(user: User, incident: Incident, what: str, who: str):
@@ -59,13 +41,6 @@ def for_handler(user: User, incident_id: int, what: str) -> Incident:
     return incident
 
 
-def may_read_part(user: User, incident: Incident, *, exposed_may_read: bool) -> bool:
-    """Case handlers read every part; the exposed employee the parts open to them."""
-    return is_case_handler(user, incident) or (
-        exposed_may_read and is_exposed_employee(user, incident)
-    )
-
-
 def for_reading(user: User, incident_id: int, part: str, *, exposed_may_read: bool) -> Incident:
     """The incident, for reading one of its parts (audited as a read of that part)."""
     incident = find_in_scope(user, incident_id)
@@ -85,16 +60,3 @@ def for_exposed_employee(user: User, incident_id: int, what: str) -> Incident:
 
 def record_change(user: User, incident: Incident, detail: str) -> None:
     audit.record(user, AuditAction.UPDATE, incident.id, detail=detail)
-
-
-def handler_scope(user: User) -> ColumnElement[bool]:
-    """The same rule as is_case_handler, as an SQL condition for lists (overdue items)."""
-    exposed = func.coalesce(Incident.on_behalf_of_id, Incident.reporter_id)
-    # An anonymous report has no known exposed employee (NULL), so nobody is excluded.
-    not_own = or_(exposed.is_(None), exposed != user.id)
-    if user.has_role(Role.HR):
-        return not_own
-    if user.has_role(Role.MANAGER) and user.leads_unit_ids:
-        led = Incident.unit_id.in_(subtree_ids_query(user.leads_unit_ids))
-        return and_(led, not_own)
-    return false()

@@ -1,5 +1,5 @@
 """What a case handler's inbox holds: new reports to acknowledge, what is overdue, and the open
-cases, all within the cases the user handles (case_access.handler_scope, the same rule as the
+cases, all within the cases the user handles (access.handler_scope, the same rule as the
 case parts and the overdue list)."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from incidents import access
 from incidents.domain import IncidentStatus
 from incidents.extensions import db
 from incidents.models import Incident, User
-from incidents.services import case_access, support
+from incidents.services import support
 
 OPEN_LIMIT = 200
 
@@ -27,7 +28,7 @@ class Inbox:
 def inbox(user: User) -> Inbox:
     """Reported cases oldest first (the oldest has waited longest), overdue items most overdue
     first, open cases newest first (at most OPEN_LIMIT)."""
-    handled = select(Incident).where(case_access.handler_scope(user))
+    handled = select(Incident).where(access.handler_scope(user))
     new = db.session.scalars(
         handled.where(Incident.status == IncidentStatus.REPORTED.value)
         .order_by(Incident.created_at, Incident.id)

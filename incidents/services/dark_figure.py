@@ -17,6 +17,8 @@ from flask import current_app
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from incidents import access
+from incidents.access import UnitTree
 from incidents.clock import to_local, utcnow
 from incidents.domain import (
     CATEGORY_LABELS,
@@ -24,7 +26,6 @@ from incidents.domain import (
     AuditAction,
     Category,
     PoliceDecision,
-    Role,
     values,
 )
 from incidents.errors import Conflict, Forbidden, NotFound, field_error
@@ -40,7 +41,6 @@ from incidents.models import (
     SurveyUnit,
     Unit,
     User,
-    subtree_ids_query,
 )
 from incidents.services import audit, surveys
 from incidents.stats.disclosure import suppress_value
@@ -56,7 +56,7 @@ from incidents.stats.estimators import (
 )
 from incidents.stats.incidents import require_hr_for_unsuppressed
 from incidents.stats.periods import occurred_within
-from incidents.stats.scope import UnitTree, select_units
+from incidents.stats.scope import select_units
 
 MAX_YEARS = 10
 """The longest period asked about, as in the other statistics."""
@@ -123,7 +123,7 @@ def list_ia_counts(unit_id: int | None) -> list[IaCount]:
     query = select(IaCount).order_by(IaCount.unit_id, IaCount.period_start)
     if unit_id is not None:
         _existing_unit(unit_id)
-        query = query.where(IaCount.unit_id.in_(subtree_ids_query([unit_id])))
+        query = query.where(IaCount.unit_id.in_(access.subtree([unit_id])))
     return list(db.session.scalars(query))
 
 
@@ -141,7 +141,7 @@ class Selection:
 
     def incident_filter(self) -> ColumnElement[bool]:
         return and_(
-            Incident.unit_id.in_(subtree_ids_query(self.unit_ids)),
+            Incident.unit_id.in_(access.subtree(self.unit_ids)),
             *occurred_within(self.first_day, self.last_day),
         )
 
@@ -176,13 +176,8 @@ def _selection(user: User, args: dict[str, Any], survey: Survey | None) -> Selec
 
 
 def _within_scope(user: User, unit_ids: list[int]) -> bool:
-    """hr: everything; a manager: the units they lead and every unit below them (the rule of
-    incidents.stats.scope)."""
-    if user.has_role(Role.HR):
-        return True
-    led = set(user.leads_unit_ids) if user.has_role(Role.MANAGER) else set()
-    tree = UnitTree.load()
-    return bool(led) and all(tree.is_within(unit_id, led) for unit_id in unit_ids)
+    """The statistics rule of the access module: hr everything, a manager what they lead."""
+    return access.statistics_cover(user, UnitTree.load(), unit_ids)
 
 
 def _surveys_covering(unit_id: int):
@@ -268,7 +263,7 @@ def _registered_by_form(survey: Survey) -> dict[str, int]:
         select(IncidentForm.category, func.count())
         .join(Incident, Incident.id == IncidentForm.incident_id)
         .where(
-            Incident.unit_id.in_(subtree_ids_query(survey.unit_ids)),
+            Incident.unit_id.in_(access.subtree(survey.unit_ids)),
             Incident.occurred_at >= start,
             Incident.occurred_at < end,
         )
@@ -384,7 +379,7 @@ def _ia_totals(selection: Selection) -> dict[str, Any]:
             func.min(IaCount.period_start),
             func.max(IaCount.period_end),
         ).where(
-            IaCount.unit_id.in_(subtree_ids_query(selection.unit_ids)),
+            IaCount.unit_id.in_(access.subtree(selection.unit_ids)),
             IaCount.period_start >= selection.first_day,
             IaCount.period_end <= selection.last_day,
         )

@@ -82,7 +82,7 @@ def overdue_since_report(
 ) -> list[dict[str, Any]]:
     """Incidents the user handles that were reported more than ``window`` before ``now`` and
     still meet ``conditions``: one overdue item each, due ``window`` after the report."""
-    from incidents.services.case_access import handler_scope
+    from incidents.access import handler_scope
 
     query = select(Incident.id, Incident.reference, Incident.unit_id, Incident.created_at)
     if join is not None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from incidents import access
 from incidents.clock import to_local, utcnow
 from incidents.domain import (
     SUMMARY_KIND_LABELS,
@@ -306,15 +307,8 @@ def summarise_closed_workshops(now: datetime) -> list[Summary]:
 
 
 def _readable_units(user: User) -> set[int] | None:
-    """None for hr (every summary); for a manager, the units they lead and those below them:
-    the same reach as the statistics (stats/scope.py). Workshop summaries are hr's alone."""
-    if user.has_role(Role.HR):
-        return None
-    from incidents.stats.scope import UnitTree
-
-    tree = UnitTree.load()
-    led = set(user.leads_unit_ids)
-    return {u for u in tree.parent if tree.is_within(u, led)}
+    """The access module's rule (incidents/access, ``readable_summary_units``)."""
+    return access.readable_summary_units(user)
 
 
 def list_summaries(user: User, args: dict[str, Any]) -> list[Summary]:

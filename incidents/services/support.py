@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, or_, select
 
+from incidents import access
 from incidents.clock import utcnow
 from incidents.domain import IncidentStatus
 from incidents.errors import Conflict, NotFound, ValidationFailed, field_error
@@ -230,7 +231,7 @@ def overdue_check_ins(user: User, now: datetime) -> list[dict]:
         select(Incident.id, Incident.reference, Incident.unit_id, CheckIn.id.label("check_in_id"),
                CheckIn.offset_label, CheckIn.due_at)
         .join(CheckIn, CheckIn.incident_id == Incident.id)
-        .where(case_access.handler_scope(user), *_check_in_overdue(now))
+        .where(access.handler_scope(user), *_check_in_overdue(now))
         .order_by(CheckIn.due_at)
     ).all()
     return [
@@ -265,13 +266,13 @@ def _support_settled(incident: Incident) -> bool:
 
 def evaluation_due(user: User, incident: Incident) -> bool:
     """The exposed employee may evaluate the support once it was delivered or declined."""
-    return case_access.is_exposed_employee(user, incident) and _support_settled(incident)
+    return access.is_exposed_employee(user, incident) and _support_settled(incident)
 
 
 def evaluations_due(user: User, incidents: list[Incident]) -> set[int]:
     """The same rule for a list, in one query: the incidents among these where the user is the
     exposed employee, support was delivered or declined, and no evaluation exists yet."""
-    own = [i.id for i in incidents if case_access.is_exposed_employee(user, i)]
+    own = [i.id for i in incidents if access.is_exposed_employee(user, i)]
     if not own:
         return set()
     settled = or_(

@@ -14,8 +14,9 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 
+from incidents import access
 from incidents.clock import to_local, utcnow
 from incidents.domain import AuditAction, Category, values
 from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -26,9 +27,7 @@ from incidents.models import (
     SurveyParticipation,
     SurveyResponse,
     SurveyUnit,
-    Unit,
     User,
-    subtree_ids_query,
 )
 from incidents.services import audit, organisation
 
@@ -121,10 +120,7 @@ def create_survey(user: User, data: dict[str, Any]) -> dict[str, Any]:
 
 def covers(survey: Survey, unit_id: int | None) -> bool:
     """Whether the unit is one of the survey's units or below one of them."""
-    if unit_id is None:
-        return False
-    inside = exists().where(Unit.id == unit_id, Unit.id.in_(subtree_ids_query(survey.unit_ids)))
-    return bool(db.session.scalar(select(inside)))
+    return access.unit_within(unit_id, survey.unit_ids)
 
 
 # -- answering ----------------------------------------------------------------------------

@@ -1,58 +1,27 @@
 """Which part of the organisation a statistics request covers, and its head-counts.
 
-hr sees statistics for every unit; a manager for the units they lead and everything below them;
-others none (docs/statistics.md, "Who may see what"). A request names one unit (``unit_id``) or, by
-default, takes the top of what the caller may see: the organisation's roots for hr, the units a
-manager leads. A unit's figures include its sub-units. Grouped by unit, the rows are the selected
-unit's direct sub-units (each with everything below it) and the selected unit itself for incidents
+Who may see statistics about which units is the access module's rule (incidents/access: hr
+every unit, a manager the units they lead and everything below them, others none;
+docs/statistics.md, "Who may see what"). A request names one unit (``unit_id``) or, by default,
+takes the top of what the caller may see: the organisation's roots for hr, the units a manager
+leads. A unit's figures include its sub-units. Grouped by unit, the rows are the selected unit's
+direct sub-units (each with everything below it) and the selected unit itself for incidents
 filed directly on it, so the rows never overlap and add up to the total.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from incidents.domain import Role
+from incidents import access
+from incidents.access import UnitTree
 from incidents.errors import Forbidden, NotFound
 from incidents.extensions import db
-from incidents.models import Headcount, Unit, User
+from incidents.models import Headcount, User
 
-
-@dataclass
-class UnitTree:
-    parent: dict[int, int | None]
-    name: dict[int, str]
-    children: dict[int, list[int]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls) -> UnitTree:
-        rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.name)).all()
-        tree = cls(parent={r.id: r.parent_id for r in rows}, name={r.id: r.name for r in rows})
-        for unit_id, parent_id in tree.parent.items():
-            tree.children.setdefault(unit_id, [])
-            if parent_id is not None:
-                tree.children.setdefault(parent_id, []).append(unit_id)
-        return tree
-
-    def subtree(self, unit_id: int) -> list[int]:
-        found, stack = [], [unit_id]
-        while stack:
-            current = stack.pop()
-            found.append(current)
-            stack.extend(self.children.get(current, []))
-        return found
-
-    def is_within(self, unit_id: int, ancestors: set[int]) -> bool:
-        seen: set[int] = set()
-        current: int | None = unit_id
-        while current is not None and current not in seen:
-            if current in ancestors:
-                return True
-            seen.add(current)
-            current = self.parent.get(current)
-        return False
+__all__ = ["Headcounts", "Selection", "UnitTree", "select_units"]
 
 
 @dataclass
@@ -85,24 +54,17 @@ def select_units(user: User, unit_id: int | None) -> Selection:
     tree = UnitTree.load()
     if unit_id is not None and unit_id not in tree.parent:
         raise NotFound(f"There is no unit {unit_id}.", errors={"unit_id": ["no such unit"]})
-    if user.has_role(Role.HR):
-        roots = [unit_id] if unit_id is not None else sorted(
-            u for u, parent in tree.parent.items() if parent is None
-        )
-        return Selection(tree, roots)
-    led = set(user.leads_unit_ids) if user.has_role(Role.MANAGER) else set()
-    if not led:
+    roots = access.statistics_roots(user, tree)
+    if not roots:
         raise Forbidden("Statistics are for hr, and for managers about the units they lead.")
-    if unit_id is not None:
-        if not tree.is_within(unit_id, led):
-            raise Forbidden(
-                "You can see statistics only for the units you lead and the units below them.",
-                errors={"unit_id": ["not a unit you lead or one below it"]},
-            )
-        return Selection(tree, [unit_id])
-    # The top-most led units: a unit under another led unit is already counted in it.
-    tops = sorted(u for u in led if not tree.is_within(tree.parent.get(u) or -1, led))
-    return Selection(tree, tops)
+    if unit_id is None:
+        return Selection(tree, roots)
+    if not access.statistics_cover(user, tree, [unit_id]):
+        raise Forbidden(
+            "You can see statistics only for the units you lead and the units below them.",
+            errors={"unit_id": ["not a unit you lead or one below it"]},
+        )
+    return Selection(tree, [unit_id])
 
 
 class Headcounts:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from incidents import auth
+from incidents import access, auth
 from incidents.clock import to_local, utcnow
 from incidents.domain import (
     CLOSING_ITEM_LABELS,
@@ -47,7 +47,6 @@ from incidents.schemas.messaging import MessageCreateSchema
 from incidents.schemas.police import PoliceReportPutSchema
 from incidents.services import (
     authority,
-    case_access,
     casework,
     lifecycle,
     messages,
@@ -155,10 +154,10 @@ def _render_case(incident_id: int, states: dict[str, FormState] | None = None,
                  status: int = 200):
     user = _handler()
     incident = reporting.read_incident(user, _id(incident_id))
-    if case_access.is_exposed_employee(user, incident):
+    if access.is_exposed_employee(user, incident):
         # Nobody handles their own case: they see it as the employee does.
         return redirect(url_for("employee.incident_page", incident_id=incident.id))
-    if not case_access.is_case_handler(user, incident):
+    if not access.is_case_handler(user, incident):
         return redirect(url_for("employee.incident_page", incident_id=incident.id))
     states = states or {}
     day, clock = today_and_now()

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from incidents import access
 from incidents.domain import RATING3_LABELS, STATUS_LABELS, IncidentStatus, Rating3
 from incidents.errors import ValidationFailed
 from incidents.schemas.case import SupportEvaluationInputSchema
@@ -14,7 +15,6 @@ from incidents.schemas.common import MAX_ID
 from incidents.schemas.incidents import IncidentCreateSchema
 from incidents.schemas.messaging import MessageCreateSchema
 from incidents.services import (
-    case_access,
     lifecycle,
     messages,
     organisation,
@@ -118,12 +118,12 @@ def _render_report(incident_id: int, message_state: FormState | None = None,
                    evaluation_state: FormState | None = None, status: int = 200):
     user = signed_in_user()
     incident = reporting.read_incident(user, _incident_id(incident_id))
-    exposed_parts = case_access.may_read_part(user, incident, exposed_may_read=True)
+    exposed_parts = access.may_read_part(user, incident, exposed_may_read=True)
     history = lifecycle.status_history(user, incident.id) if exposed_parts else None
     check_ins = support.list_check_ins(user, incident.id) if exposed_parts else None
     thread = messages.list_for_user(user, incident.id)
     evaluation = None
-    if case_access.is_exposed_employee(user, incident) and support.find_evaluation(incident.id):
+    if access.is_exposed_employee(user, incident) and support.find_evaluation(incident.id):
         evaluation = support.read_evaluation(user, incident.id)
     due = support.evaluation_due(user, incident)
     if evaluation_state is None:
@@ -158,7 +158,7 @@ def _render_report(incident_id: int, message_state: FormState | None = None,
 def incident_page(incident_id: int):
     user = signed_in_user()
     found = reporting.find_in_scope(user, _incident_id(incident_id))
-    if case_access.is_case_handler(user, found):
+    if access.is_case_handler(user, found):
         # Mails give everyone the report's address; a case handler works on the case page.
         return redirect(url_for("casework.case", incident_id=found.id))
     return _render_report(incident_id)

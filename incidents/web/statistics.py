@@ -25,7 +25,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from incidents import auth
+from incidents import access, auth
+from incidents.access import UnitTree
 from incidents.clock import to_local, utcnow
 from incidents.domain import CATEGORY_LABELS, Category, Role
 from incidents.errors import ValidationFailed
@@ -43,7 +44,6 @@ from incidents.stats.incidents import DIMENSIONS, incident_table
 from incidents.stats.measures import KEYS as POLICE_KEYS
 from incidents.stats.periods import month_label, parse_period, tertial_of
 from incidents.stats.police import police_table
-from incidents.stats.scope import UnitTree
 from incidents.stats.support import KEYS as SUPPORT_KEYS
 from incidents.stats.support import support_table
 from incidents.web import figures
@@ -221,13 +221,10 @@ def read_filters() -> tuple[FormState, Query | None]:
 
 def unit_options(user: User) -> list[tuple[str, str]]:
     """The units the user may see statistics for, as a tree (a dash per level): every unit for
-    hr; for a manager the units they lead and everything below them (the services' rule)."""
+    hr; for a manager the units they lead and everything below them (the access module's
+    rule)."""
     tree = UnitTree.load()
-    if user.has_role(Role.HR):
-        roots = [u for u, parent in tree.parent.items() if parent is None]
-    else:
-        led = set(user.leads_unit_ids)
-        roots = [u for u in led if not tree.is_within(tree.parent.get(u) or -1, led)]
+    roots = access.statistics_roots(user, tree)
     options: list[tuple[str, str]] = []
     stack = [(u, 0) for u in sorted(roots, key=lambda u: tree.name[u], reverse=True)]
     while stack:

@@ -1,0 +1,76 @@
+"""The unit tree, the one place that walks it: in SQL (``subtree``) for queries, and in memory
+(``UnitTree``) where a request needs the shape of the tree (statistics rows per sub-unit).
+
+A unit reaches its sub-units: a manager leading a unit, a survey or a workshop for a unit, and a
+statistics request for a unit all cover everything below it (docs/roles-and-access.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import exists, select
+from sqlalchemy.sql import Select
+
+from incidents.extensions import db
+from incidents.models import Unit, subtree_ids_query
+
+
+def subtree(root_ids) -> Select:
+    """The ids of the given units and every unit below them, as a selectable for ``in_``."""
+    return subtree_ids_query(root_ids)
+
+
+def unit_within(unit_id: int | None, root_ids: Iterable[int]) -> bool:
+    """Whether the unit is one of ``root_ids`` or below one of them (one query)."""
+    roots = list(root_ids)
+    if unit_id is None or not roots:
+        return False
+    inside = exists().where(Unit.id == unit_id, Unit.id.in_(subtree(roots)))
+    return bool(db.session.scalar(select(inside)))
+
+
+@dataclass
+class UnitTree:
+    """Every unit's parent, name and children, loaded in one query."""
+
+    parent: dict[int, int | None]
+    name: dict[int, str]
+    children: dict[int, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> UnitTree:
+        rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.name)).all()
+        tree = cls(parent={r.id: r.parent_id for r in rows}, name={r.id: r.name for r in rows})
+        for unit_id, parent_id in tree.parent.items():
+            tree.children.setdefault(unit_id, [])
+            if parent_id is not None:
+                tree.children.setdefault(parent_id, []).append(unit_id)
+        return tree
+
+    @property
+    def roots(self) -> list[int]:
+        return sorted(u for u, parent in self.parent.items() if parent is None)
+
+    def subtree(self, unit_id: int) -> list[int]:
+        found, stack = [], [unit_id]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            stack.extend(self.children.get(current, []))
+        return found
+
+    def is_within(self, unit_id: int, ancestors: set[int]) -> bool:
+        seen: set[int] = set()
+        current: int | None = unit_id
+        while current is not None and current not in seen:
+            if current in ancestors:
+                return True
+            seen.add(current)
+            current = self.parent.get(current)
+        return False
+
+    def tops(self, unit_ids: set[int]) -> list[int]:
+        """The top-most of the units: one under another of them is already inside it."""
+        return sorted(u for u in unit_ids
+                      if not self.is_within(self.parent.get(u) or -1, unit_ids))
