@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -27,7 +26,7 @@ from incidents.domain import Category, ClosingItem, IncidentStatus, Missing
 from incidents.errors import ValidationFailed
 from incidents.extensions import db
 from incidents.models import AuthorityReport, Incident, IncidentForm, User
-from incidents.services import case_access
+from incidents.services import case_access, settings
 from incidents.services.records import (
     Errors,
     OneRowState,
@@ -146,7 +145,7 @@ def _state(incident: Incident) -> AuthorityReportState:
     return AuthorityReportState(
         incident=incident,
         report=db.session.get(AuthorityReport, incident.id),
-        notification_hours=current_app.config["AUTHORITY_NOTIFICATION_HOURS"],
+        notification_hours=settings.value("AUTHORITY_NOTIFICATION_HOURS"),
     )
 
 
@@ -244,7 +243,7 @@ def missing_for_close(incident: Incident) -> list[str]:
 def notification_rule() -> OverdueRule:
     """Open serious incidents that Arbetsmiljöverket has not been notified of within
     AUTHORITY_NOTIFICATION_HOURS of the report (AML 3 kap. 3 a §: without delay)."""
-    hours = timedelta(hours=current_app.config["AUTHORITY_NOTIFICATION_HOURS"])
+    hours = timedelta(hours=settings.value("AUTHORITY_NOTIFICATION_HOURS"))
     return OverdueRule(
         "work_environment_notification", hours,
         (

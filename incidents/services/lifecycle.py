@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from flask import current_app
 from sqlalchemy import exists, select
 
 from incidents.clock import to_local, utcnow
@@ -23,7 +22,7 @@ from incidents.models import (
     SupportMeasure,
     User,
 )
-from incidents.services import case_access, notifications
+from incidents.services import case_access, notifications, settings
 from incidents.services.records import OverdueRule
 
 S = IncidentStatus
@@ -68,7 +67,7 @@ def schedule_check_ins(incident: Incident) -> list[CheckIn]:
         db.session.scalars(select(CheckIn.offset_label).where(CheckIn.incident_id == incident.id))
     )
     created = []
-    for offset in current_app.config["CHECK_IN_OFFSETS"]:
+    for offset in settings.value("CHECK_IN_OFFSETS"):
         if offset in existing:
             continue
         check_in = CheckIn(
@@ -224,7 +223,7 @@ def status_history(user: User, incident_id: int) -> list[StatusChange]:
 
 def acknowledgement_rule() -> OverdueRule:
     """Reported incidents nobody has acknowledged within ACKNOWLEDGE_WITHIN_HOURS."""
-    hours = timedelta(hours=current_app.config["ACKNOWLEDGE_WITHIN_HOURS"])
+    hours = timedelta(hours=settings.value("ACKNOWLEDGE_WITHIN_HOURS"))
     return OverdueRule("acknowledgement", hours, (Incident.status == S.REPORTED,))
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -34,7 +33,7 @@ from incidents.domain import (
 from incidents.errors import ValidationFailed
 from incidents.extensions import db
 from incidents.models import Incident, PoliceOutcomeEntry, PoliceReport, User
-from incidents.services import case_access
+from incidents.services import case_access, settings
 from incidents.services.records import (
     Errors,
     OneRowState,
@@ -111,7 +110,7 @@ def _state(incident: Incident) -> PoliceReportState:
         .where(PoliceOutcomeEntry.incident_id == incident.id)
         .order_by(PoliceOutcomeEntry.id)
     ).all()
-    days = current_app.config["POLICE_DECISION_DAYS"]
+    days = settings.value("POLICE_DECISION_DAYS")
     return PoliceReportState(
         incident=incident,
         report=db.session.get(PoliceReport, incident.id),
@@ -306,7 +305,7 @@ def missing_for_close(incident: Incident) -> list[str]:
 def decision_rule() -> OverdueRule:
     """Open incidents whose police-report decision is past due: flagged required or
     recommended, no decision, reported more than POLICE_DECISION_DAYS ago."""
-    days = timedelta(days=current_app.config["POLICE_DECISION_DAYS"])
+    days = timedelta(days=settings.value("POLICE_DECISION_DAYS"))
     return OverdueRule(
         "police_decision", days,
         (

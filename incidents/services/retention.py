@@ -55,7 +55,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     and_,
@@ -117,7 +116,11 @@ DELETED = (Message, AnonymousReceipt, OutboxMail)
 
 
 def retention_days() -> int | None:
-    return current_app.config.get("RETENTION_AFTER_CLOSE_DAYS")
+    """The retention period in effect when the job runs (services/settings.py: changed in the
+    service, else RETENTION_AFTER_CLOSE_DAYS from the environment); None: not set."""
+    from incidents.services import settings
+
+    return settings.value("RETENTION_AFTER_CLOSE_DAYS")
 
 
 def _due(cutoff: datetime) -> ColumnElement[bool]:

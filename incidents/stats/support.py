@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 import pandas as pd
-from flask import current_app
 from sqlalchemy import Float, and_, case, cast, func, or_, select, true
 
 from incidents.clock import utcnow
@@ -34,6 +33,7 @@ from incidents.models import (
     SupportMeasure,
     User,
 )
+from incidents.services import settings
 from incidents.stats import measures
 from incidents.stats.incidents import StatsTable
 
@@ -76,7 +76,6 @@ def _per_incident(now):
 
 
 def _measures(now, support, check_ins, declined):
-    config = current_app.config
     counted = measures.counted
     flagged = Incident.police_flag.in_((PoliceFlag.REQUIRED.value, PoliceFlag.RECOMMENDED.value))
     columns = [
@@ -93,17 +92,17 @@ def _measures(now, support, check_ins, declined):
         counted(Incident.acknowledged_at.is_not(None), "acknowledged"),
         counted(and_(Incident.acknowledged_at.is_not(None),
                      measures.hours_between(Incident.acknowledged_at, Incident.created_at)
-                     <= config["ACKNOWLEDGE_WITHIN_HOURS"]), "acknowledged_on_time"),
+                     <= settings.value("ACKNOWLEDGE_WITHIN_HOURS")), "acknowledged_on_time"),
         func.coalesce(func.sum(check_ins.c.due), 0).label("check_ins_due"),
         func.coalesce(func.sum(check_ins.c.on_time), 0).label("check_ins_on_time"),
         # Due: decided already, or past the deadline by now (like check-ins due by now).
         counted(and_(flagged, or_(PoliceReport.decided_at.is_not(None),
                                   Incident.created_at <= now - timedelta(
-                                      days=config["POLICE_DECISION_DAYS"]))),
+                                      days=settings.value("POLICE_DECISION_DAYS")))),
                 "police_decisions_due"),
         counted(and_(flagged, PoliceReport.decided_at.is_not(None),
                      measures.hours_between(PoliceReport.decided_at, Incident.created_at)
-                     <= config["POLICE_DECISION_DAYS"] * 24), "police_decisions_on_time"),
+                     <= settings.value("POLICE_DECISION_DAYS") * 24), "police_decisions_on_time"),
     ]
     for support_type in TYPES:
         columns += [

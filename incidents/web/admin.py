@@ -1,10 +1,12 @@
 """The administrator's pages: the organisation tree (units, their place, head-counts), the users
-with their roles and led units, and the settings the service runs with.
+with their roles and led units, and the settings the service runs with (the organisation's,
+changed here; the installation's, shown as the environment sets them).
 
 Each form validates with the API's schema and calls the service the API calls
-(incidents/api/units.py, incidents/api/users.py); only admins reach these pages, as only admins
-may change units and users in the API. A change the API guards with If-Match is guarded here by
-the version the page was shown with: a stale page is told so and shown what is saved now.
+(incidents/api/units.py, incidents/api/users.py, incidents/api/settings.py); only admins reach
+these pages, as only admins may change units, users and settings in the API. A change the API
+guards with If-Match is guarded here by the version the page was shown with: a stale page is told
+so and shown what is saved now.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from incidents.schemas.organisation import (
     UnitUpdateSchema,
 )
 from incidents.schemas.people import UserCreateSchema, UserUpdateSchema
-from incidents.services import organisation, people
+from incidents.schemas.settings import SettingsPatchSchema
+from incidents.services import organisation, people, settings
 from incidents.web.boundary import unit_of_work
 from incidents.web.forms import FormState, Wording, errors_from, load, service_error, whole_number
 from incidents.web.identity import login_required, signed_in_user
@@ -523,10 +526,169 @@ def change_active(user_id: int):
 
 
 # -- settings -------------------------------------------------------------------------------
+#
+# The settings of the organisation are changed here with the service the API's
+# PATCH /api/v1/settings calls (services/settings.py), checked by the API's schema; the
+# deployment's (the mail server, its credentials, the sender, the public address) are shown as
+# the environment sets them.
+
+
+def _bounds(key: str) -> dict[str, int | None]:
+    definition = settings.REGISTRY[key]
+    return {"minimum": definition.minimum, "maximum": definition.maximum}
+
+
+SETTINGS_WORDING: Wording = {
+    "RETENTION_AFTER_CLOSE_DAYS": ("setting-retention", _l(
+        "Enter the number of days as a whole number from %(minimum)s to %(maximum)s, or leave "
+        "it empty so that nothing is anonymised", **_bounds("RETENTION_AFTER_CLOSE_DAYS"))),
+    "ACKNOWLEDGE_WITHIN_HOURS": ("setting-acknowledge", _l(
+        "Enter the number of hours as a whole number from %(minimum)s to %(maximum)s",
+        **_bounds("ACKNOWLEDGE_WITHIN_HOURS"))),
+    "POLICE_DECISION_DAYS": ("setting-police", _l(
+        "Enter the number of days as a whole number from %(minimum)s to %(maximum)s",
+        **_bounds("POLICE_DECISION_DAYS"))),
+    "AUTHORITY_NOTIFICATION_HOURS": ("setting-authority", _l(
+        "Enter the number of hours as a whole number from %(minimum)s to %(maximum)s",
+        **_bounds("AUTHORITY_NOTIFICATION_HOURS"))),
+    "CHECK_IN_OFFSETS": ("setting-check-ins", _l(
+        "Enter when to check in as numbers followed by d, w or m, separated by commas, like "
+        "1d, 1w, 1m, 3m: each only once, and at most %(maximum)s of them",
+        maximum=settings.MAX_OFFSETS)),
+    "MAIL_KEEP_SENT_DAYS": ("setting-mail-kept", _l(
+        "Enter the number of days as a whole number from %(minimum)s to %(maximum)s",
+        **_bounds("MAIL_KEEP_SENT_DAYS"))),
+}
+
+STALE_SETTINGS = _l("Someone else changed the settings after you opened the page. Here is what "
+                    "is saved now; make your change again if it is still needed.")
+
+
+@dataclass
+class SettingField:
+    """A setting on the form: the service's state of it and the page's words."""
+
+    key: str
+    anchor: str
+    label: Any
+    hint: Any
+    effect: Any
+    current: settings.Effective
+    numeric: bool
+
+    @property
+    def value(self) -> str:
+        return _shown(self.current.definition, self.current.value)
+
+    @property
+    def environment_value(self) -> str:
+        return _shown(self.current.definition, self.current.environment_value)
+
+
+def _shown(definition: settings.Definition, value: Any) -> str:
+    """A setting's value in the page's words."""
+    if value is None:
+        return _("Not set: nothing is anonymised")
+    if definition.kind == "offsets":
+        return ", ".join(value)
+    if definition.kind == "hours":
+        return _("%(hours)s hours", hours=value)
+    return _("%(days)s days", days=value)
+
+
+# key → (the page's label, the hint on what to enter, what the setting does and what a change
+# affects); in the order of the form.
+SETTING_TEXTS: dict[str, tuple[Any, Any, Any]] = {
+    "RETENTION_AFTER_CLOSE_DAYS": (
+        _l("Closed incidents are anonymised after"),
+        _l("A number of days from %(minimum)s to %(maximum)s. Leave it empty if your "
+           "organisation has not decided: then nothing is anonymised.",
+           **_bounds("RETENTION_AFTER_CLOSE_DAYS")),
+        _l("The period comes from your organisation's information-management plan. The "
+           "scheduler anonymises closed incidents every night once it has passed. A change "
+           "applies from the next night's run.")),
+    "ACKNOWLEDGE_WITHIN_HOURS": (
+        _l("Acknowledge a new report within"),
+        _l("A number of hours from %(minimum)s to %(maximum)s.",
+           **_bounds("ACKNOWLEDGE_WITHIN_HOURS")),
+        _l("After that the report is overdue for its managers and HR. A change applies at once "
+           "to every report not yet acknowledged, and to the statistics.")),
+    "POLICE_DECISION_DAYS": (
+        _l("Decide on a police report within"),
+        _l("A number of days from %(minimum)s to %(maximum)s.",
+           **_bounds("POLICE_DECISION_DAYS")),
+        _l("For incidents flagged for a police report. A change applies at once to every "
+           "decision not yet made, and to the statistics.")),
+    "AUTHORITY_NOTIFICATION_HOURS": (
+        _l("Notify the Work Environment Authority within"),
+        _l("A number of hours from %(minimum)s to %(maximum)s.",
+           **_bounds("AUTHORITY_NOTIFICATION_HOURS")),
+        _l("For serious incidents, which are to be notified without delay. A change applies at "
+           "once to every notification not yet made.")),
+    "CHECK_IN_OFFSETS": (
+        _l("Check in with the employee after"),
+        _l("d: days, w: weeks, m: months, separated by commas, like 1d, 1w, 1m, 3m."),
+        _l("Counted from when the incident happened, and planned when a manager acknowledges "
+           "the report. A change applies to reports acknowledged after it: check-ins already "
+           "planned keep their dates.")),
+    "MAIL_KEEP_SENT_DAYS": (
+        _l("Sent mails are kept for"),
+        _l("A number of days from %(minimum)s to %(maximum)s.",
+           **_bounds("MAIL_KEEP_SENT_DAYS")),
+        _l("For tracing; then they are deleted. A change applies the next time the service "
+           "sends mails, within a few minutes.")),
+}
+
+SETTING_SECTIONS = (
+    ("retention", _l("Retention"), ("RETENTION_AFTER_CLOSE_DAYS",)),
+    ("deadlines", _l("Deadlines that reminders follow"),
+     ("ACKNOWLEDGE_WITHIN_HOURS", "POLICE_DECISION_DAYS", "AUTHORITY_NOTIFICATION_HOURS",
+      "CHECK_IN_OFFSETS")),
+    ("mail", _l("Notification mails"), ("MAIL_KEEP_SENT_DAYS",)),
+)
+
+
+def _setting_fields(current: settings.Settings) -> list[tuple[str, Any, list[SettingField]]]:
+    sections = []
+    for name, title, keys in SETTING_SECTIONS:
+        fields = []
+        for key in keys:
+            label, hint, effect = SETTING_TEXTS[key]
+            item = current.get(key)
+            fields.append(SettingField(key, SETTINGS_WORDING[key][0], label, hint, effect, item,
+                                       numeric=item.definition.kind != "offsets"))
+        sections.append((name, title, fields))
+    return sections
+
+
+def _settings_form(current: settings.Settings) -> FormState:
+    """The form as saved now: each setting's value in effect, as typed on the form."""
+    values = MultiDict({"version": current.version})
+    for item in current.items:
+        if item.definition.kind == "offsets":
+            values[item.key] = ", ".join(item.value)
+        else:
+            values[item.key] = "" if item.value is None else str(item.value)
+    return FormState(values=values)
+
+
+def _settings_payload() -> dict[str, Any]:
+    """The form in the API's terms (SettingsPatchSchema): whole numbers as numbers (empty:
+    null), the check-in offsets as a list of what is between the commas."""
+    payload: dict[str, Any] = {}
+    for key, definition in settings.REGISTRY.items():
+        typed = request.form.get(key, "")
+        if definition.kind == "offsets":
+            payload[key] = [part.strip() for part in typed.split(",") if part.strip()]
+        else:
+            payload[key] = whole_number(typed)
+    return payload
 
 
 @dataclass
 class Setting:
+    """A setting only the environment sets, shown as it is."""
+
     label: Any
     value: str
     variables: tuple[str, ...]
@@ -537,68 +699,78 @@ def _yes_no(flag: bool) -> str:
     return _("Yes") if flag else _("No")
 
 
-def _settings() -> list[tuple[Any, Any, list[Setting]]]:
-    """The retention and notification settings as they are now (environment only: no API or
-    service changes them), with the variables that set them. No password is shown."""
+def _environment_only() -> list[Setting]:
+    """The deployment's mail settings as the environment sets them, with the variables that
+    set them. No password is shown."""
     config = current_app.config
-    retention = config["RETENTION_AFTER_CLOSE_DAYS"]
     server = config["MAIL_SERVER"]
     return [
-        ("retention", _l("Retention"), [
-            Setting(_l("Closed incidents are anonymised after"),
-                    _("%(days)s days", days=retention) if retention else
-                    _("Not set: nothing is anonymised"),
-                    ("RETENTION_AFTER_CLOSE_DAYS",),
-                    _l("The period comes from your organisation's information-management plan. "
-                       "The scheduler anonymises closed incidents every night once it has "
-                       "passed.")),
-        ]),
-        ("mail", _l("Notification mails"), [
-            Setting(_l("Mail server"),
-                    f"{server}:{config['MAIL_PORT']}" if server else
-                    _("Not set: mails are written to the service's log, not sent"),
-                    ("MAIL_SERVER", "MAIL_PORT"),
-                    _l("Where the service sends its mails.")),
-            Setting(_l("Encryption"),
-                    _("TLS from the start") if config["MAIL_USE_SSL"] else
-                    _("STARTTLS") if config["MAIL_USE_TLS"] else _("None"),
-                    ("MAIL_USE_SSL", "MAIL_USE_TLS"), _l("How the connection is protected.")),
-            Setting(_l("Signs in to the mail server"), _yes_no(bool(config["MAIL_USERNAME"])),
-                    ("MAIL_USERNAME", "MAIL_PASSWORD"),
-                    _l("The password is never shown or logged.")),
-            Setting(_l("Sender address"), config["MAIL_FROM"], ("MAIL_FROM",),
-                    _l("The address mails come from.")),
-            Setting(_l("Links in mails start with"), config["PUBLIC_BASE_URL"],
-                    ("PUBLIC_BASE_URL",),
-                    _l("The service's address as people reach it. Mails carry a reference, "
-                       "a status and a link, never a description or a name.")),
-            Setting(_l("Sent mails are kept for"),
-                    _("%(days)s days", days=config["MAIL_KEEP_SENT_DAYS"]),
-                    ("MAIL_KEEP_SENT_DAYS",), _l("For tracing; then they are deleted.")),
-        ]),
-        ("deadlines", _l("Deadlines that reminders follow"), [
-            Setting(_l("Acknowledge a new report within"),
-                    _("%(hours)s hours", hours=config["ACKNOWLEDGE_WITHIN_HOURS"]),
-                    ("ACKNOWLEDGE_WITHIN_HOURS",),
-                    _l("After that the report is overdue for its managers and HR.")),
-            Setting(_l("Decide on a police report within"),
-                    _("%(days)s days", days=config["POLICE_DECISION_DAYS"]),
-                    ("POLICE_DECISION_DAYS",),
-                    _l("For incidents flagged for a police report.")),
-            Setting(_l("Notify the Work Environment Authority within"),
-                    _("%(hours)s hours", hours=config["AUTHORITY_NOTIFICATION_HOURS"]),
-                    ("AUTHORITY_NOTIFICATION_HOURS",), _l("For serious incidents.")),
-            Setting(_l("Check in with the employee after"),
-                    ", ".join(config["CHECK_IN_OFFSETS"]), ("CHECK_IN_OFFSETS",),
-                    _l("d: days, w: weeks, m: months, counted from when the incident "
-                       "happened.")),
-        ]),
+        Setting(_l("Mail server"),
+                f"{server}:{config['MAIL_PORT']}" if server else
+                _("Not set: mails are written to the service's log, not sent"),
+                ("MAIL_SERVER", "MAIL_PORT"),
+                _l("Where the service sends its mails.")),
+        Setting(_l("Encryption"),
+                _("TLS from the start") if config["MAIL_USE_SSL"] else
+                _("STARTTLS") if config["MAIL_USE_TLS"] else _("None"),
+                ("MAIL_USE_SSL", "MAIL_USE_TLS"), _l("How the connection is protected.")),
+        Setting(_l("Signs in to the mail server"), _yes_no(bool(config["MAIL_USERNAME"])),
+                ("MAIL_USERNAME", "MAIL_PASSWORD"),
+                _l("The password is never shown or logged.")),
+        Setting(_l("Sender address"), config["MAIL_FROM"], ("MAIL_FROM",),
+                _l("The address mails come from.")),
+        Setting(_l("Links in mails start with"), config["PUBLIC_BASE_URL"],
+                ("PUBLIC_BASE_URL",),
+                _l("The service's address as people reach it. Mails carry a reference, "
+                   "a status and a link, never a description or a name.")),
     ]
 
 
-@blp.get("/settings")
+def _render_settings(state: FormState | None = None, status: int = 200):
+    current = settings.effective()
+    sections = _setting_fields(current)
+    return render_template(
+        "admin_settings.html", state=state or _settings_form(current), current=current,
+        sections=sections,
+        changed=[field for _name, _title, fields in sections for field in fields
+                 if field.current.changed],
+        environment_only=_environment_only(),
+    ), status
+
+
+@blp.route("/settings", methods=("GET", "POST"), endpoint="settings")
 @login_required
 @unit_of_work
-def settings():
-    _admin()
-    return render_template("admin_settings.html", sections=_settings())
+def settings_page():
+    """The settings: shown (GET), changed (POST), or one back to the environment's value (POST
+    with ``reset``), as PATCH and DELETE /api/v1/settings with the version the page was shown
+    with as If-Match."""
+    admin = _admin()
+    if request.method == "GET":
+        return _render_settings()
+    if "reset" in request.form:
+        return _reset_setting(admin, request.form["reset"])
+    state = FormState(values=request.form.copy())
+    data = load(state, SettingsPatchSchema(), _settings_payload(), SETTINGS_WORDING)
+    if data is None:
+        return _render_settings(state, 422)
+    before = settings.effective().version
+    if request.form.get("version") != before:
+        return _stale(STALE_SETTINGS, "admin.settings")
+    saved = attempt(state, lambda: settings.change(admin, data), SETTINGS_WORDING)
+    if not saved:
+        return _render_settings(state, 422)
+    flash(_("The settings were saved.") if saved.version != before else
+          _("Nothing was changed: the settings already had these values."), "success")
+    return redirect(url_for("admin.settings"), 303)
+
+
+def _reset_setting(admin: User, key: str):
+    """As DELETE /api/v1/settings/{key}: the setting follows the environment again."""
+    if request.form.get("version") != settings.effective().version:
+        return _stale(STALE_SETTINGS, "admin.settings")
+    label = SETTING_TEXTS.get(key, (None,))[0]
+    current = settings.reset(admin, key)
+    flash(_("%(setting)s: back to the environment's value, %(value)s.", setting=label,
+            value=_shown(current.get(key).definition, current.get(key).value)), "success")
+    return redirect(url_for("admin.settings"), 303)

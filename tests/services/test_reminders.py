@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from incidents.models import Message, OutboxMail, ReminderDigest, User
-from incidents.services import anonymous, lifecycle, reminders, support
+from incidents.services import lifecycle, reminders, support
+from tests.anonymous_helpers import report_and_publish
 from tests.conftest import TEST_SECRET
 
 NOW = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)  # 07:00 CET
@@ -68,9 +69,9 @@ def overdue(make, org, db_session, clock):
     clock.move_to(utc("2026-03-01T10:30"))
     lifecycle.acknowledge(org.manager_a, acked.id)
     clock.move_to(utc("2026-03-07T15:20"))
-    anon, _code = anonymous.report({"category": "harassment", "perceived_influence_purpose": "yes",
-                                    "occurred_at": utc("2026-03-07T12:00"), "unit_id": org.a2.id,
-                                    "description": SECRET})
+    anon, _code = report_and_publish({
+        "category": "harassment", "perceived_influence_purpose": "yes",
+        "occurred_at": utc("2026-03-07T12:00"), "unit_id": org.a2.id, "description": SECRET})
     clock.move_to(NOW)
     an_hour_ago = (NOW - timedelta(hours=1)).isoformat()[:16]
     fresh = report(make, clock, org.employee_b1, org.b1, an_hour_ago)

@@ -34,12 +34,13 @@ from incidents.models import (
     SupportEvaluation,
     SupportMeasure,
 )
-from incidents.services import anonymous, lifecycle, retention
+from incidents.services import lifecycle, retention
 from incidents.services.dark_figure import dark_figure
 from incidents.stats import export
 from incidents.stats.incidents import incident_table
 from incidents.stats.police import police_table
 from incidents.stats.support import support_table
+from tests.anonymous_helpers import report_and_publish
 
 NOW = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
 DAYS = 365
@@ -81,7 +82,7 @@ def named(make, org, clock, unit, occurred: str, category="threat", *extra, **fi
 def anonymous_report(db_session, org, clock, unit, occurred: str, category="threat"):
     at = utc(occurred)
     clock.move_to(at + timedelta(hours=1))
-    incident, code = anonymous.report({
+    incident, code = report_and_publish({
         "category": category, "perceived_influence_purpose": "yes", "occurred_at": at,
         "unit_id": unit.id, "description": f"{SECRET} (anonym)",
     })

@@ -165,3 +165,66 @@ def test_an_admin_sets_up_an_organisation_through_the_pages(new_context, live_se
     sign_in(manager_page, live_server, manager_email)
     expect(manager_page.locator("#nav-admin")).to_have_count(0)
     assert manager_page.goto("/admin/users").status == 403
+
+
+def test_an_admin_changes_settings_and_goes_back_to_the_environments_value(
+        new_context, live_server, live_data, check_page):
+    """The settings form: errors in the summary and beside their fields, a change saved and
+    shown with who made it, then each changed setting back to the environment's value. The
+    live server's database is shared by the session's tests, so nothing changed is left."""
+    from incidents.models import Setting
+
+    admin = live_data.user(live_data.email("settings.admin"), "admin", name="Sig Settings")
+    page = new_context().new_page()
+    page.goto("/language/en?next=/")
+    sign_in(page, live_server, admin.email)
+    try:
+        page.goto("/admin/settings")
+        expect(page.locator("#setting-acknowledge")).to_have_value("24")
+        expect(page.locator("#settings-none-changed")).to_be_visible()
+
+        # Two bad fields: both in the summary, each link leading to its field.
+        page.locator("#setting-acknowledge").fill("forty")
+        page.locator("#setting-check-ins").fill("1d, 1y")
+        page.get_by_role("button", name="Save settings").click()
+        summary = page.locator("#error-summary")
+        expect(summary.get_by_role("link")).to_have_count(2)
+        expect(page.locator("#setting-acknowledge-error")).to_contain_text("from 1 to 720")
+        expect(page.locator("#setting-check-ins")).to_have_value("1d, 1y")
+        check_page(page, "admin-settings-errors")
+        summary.locator('a[href="#setting-check-ins"]').click()
+        expect(page.locator("#setting-check-ins")).to_be_focused()
+
+        page.locator("#setting-acknowledge").fill("48")
+        page.locator("#setting-check-ins").fill("1d, 2w, 3m")
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator(".notice-success")).to_contain_text("The settings were saved.")
+        changed = page.locator("section", has=page.locator("#settings-changed"))
+        expect(changed.locator("dt")).to_have_text(["Acknowledge a new report within",
+                                                    "Check in with the employee after"])
+        expect(changed).to_contain_text("48 hours")
+        expect(changed).to_contain_text("Changed by Sig Settings on")
+        expect(page.locator("#setting-acknowledge-source")).to_contain_text(
+            "The environment's value is 24 hours.")
+        check_page(page, "admin-settings-changed")
+        with live_server.app_context() as session:
+            assert {row.key: row.value for row in session.query(Setting)} == {
+                "ACKNOWLEDGE_WITHIN_HOURS": 48, "CHECK_IN_OFFSETS": ["1d", "2w", "3m"]}
+
+        page.get_by_role(
+            "button", name="Go back to the environment's value (Acknowledge a new report within)"
+        ).click()
+        expect(page.locator(".notice-success")).to_contain_text(
+            "Acknowledge a new report within: back to the environment's value, 24 hours.")
+        expect(page.locator("#setting-acknowledge")).to_have_value("24")
+        page.get_by_role(
+            "button", name="Go back to the environment's value (Check in with the employee after)"
+        ).click()
+        expect(page.locator("#settings-none-changed")).to_be_visible()
+        expect(page.locator("#setting-check-ins")).to_have_value("1d, 1w, 1m, 3m")
+        with live_server.app_context() as session:
+            assert session.query(Setting).count() == 0
+    finally:
+        with live_server.app_context() as session:
+            session.query(Setting).delete()
+            session.commit()
