@@ -1,5 +1,6 @@
-"""flask commands: users, tokens, the mail outbox, summaries, the scheduler and demo data
-(docs/getting-started.md and docs/operations.md show them in use)."""
+"""flask commands: users, tokens, the mail outbox, summaries, the scheduler, the anonymous
+channel's publication and demo data (docs/getting-started.md and docs/operations.md show them
+in use)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ outbox_cli = AppGroup("outbox", help="Deliver and inspect notification mails.")
 summaries_cli = AppGroup("summaries", help="Make and list statistics summaries.")
 scheduler_cli = AppGroup("scheduler", help="Inspect the scheduler and run a job by hand.")
 audit_cli = AppGroup("audit", help="Check the audit trail.")
+anonymous_cli = AppGroup("anonymous", help="Publish what the anonymous channel holds.")
 
 
 def _fail(message: str) -> None:
@@ -293,6 +295,21 @@ def audit_verify():
           f"{result.checked} entries before it hold.")
 
 
+@anonymous_cli.command("publish")
+def anonymous_publish():
+    """Publish what the anonymous channel held from before this full hour, as the hourly job
+    does (what came in this hour waits for the next); exit 1 if an item failed (it stays held)."""
+    from incidents.services import anonymous
+
+    run = anonymous.publish()
+    click.echo(f"anonymous: {run}")
+    state = anonymous.held_state()
+    if state.overdue:
+        click.echo(f"still held from before this hour: {state.overdue}, the oldest from "
+                   f"{state.oldest_hour:%Y-%m-%d %H:%M} UTC")
+    sys.exit(1 if run.failed else 0)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(demo_org)
@@ -302,3 +319,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(summaries_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(anonymous_cli)

@@ -170,6 +170,8 @@ class DatabaseCollector(Collector):
             yield summaries
         if state.scheduler is not None:
             yield from _scheduler(state.scheduler)
+        if state.database_up:
+            yield from _anonymous_held(state.now)
 
 
 def _readiness(readiness) -> Iterator[Metric]:
@@ -194,6 +196,36 @@ def _outbox(outbox, now) -> Iterator[Metric]:
                  "0 when none waits.")
     oldest = outbox.oldest_waiting_at
     age.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+    yield age
+
+
+def _anonymous_held(now) -> Iterator[Metric]:
+    """What the anonymous channel holds from before the current hour: it should have been
+    published at the hour (services/anonymous.py). What came in this hour is never counted, so
+    a scrape cannot tell when an anonymous report, message or read arrived."""
+    from incidents.services import anonymous
+    from incidents.services.health import _Probe
+
+    def anonymous_held_state():
+        return anonymous.held_state(now)
+
+    probe = _Probe()
+    try:
+        state = probe.read(anonymous_held_state)
+    finally:
+        probe.close()
+    if state is None:
+        return
+    held = _gauge("incidents_anonymous_held_overdue",
+                  "Anonymous items (reports, messages, reads) held from before the current hour, "
+                  "which the hourly publication should have published; 0 normally.")
+    held.add_metric([], state.overdue)
+    yield held
+    age = _gauge("incidents_anonymous_held_oldest_age_seconds",
+                 "Seconds since the start of the hour in which the oldest anonymous item still "
+                 "held from before the current hour arrived; 0 when none. Above 3600 plus a few "
+                 "minutes: a publication was missed or failed.")
+    age.add_metric([], state.oldest_age_seconds(now))
     yield age
 
 

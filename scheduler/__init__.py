@@ -38,10 +38,14 @@ class JobSpec:
     trigger: str  # "cron" or "interval"
     fields: tuple[tuple[str, Any], ...]
     when: str
+    # A cron job's zone when it is not the organisation's: the hourly one runs in UTC, whose
+    # full hours are the organisation's too but which has no hour that repeats when the clocks
+    # go back (APScheduler's cron would fire on that repeated hour again and again).
+    zone: str | None = None
 
     def make_trigger(self, timezone: str):
         if self.trigger == "cron":
-            return CronTrigger(timezone=timezone, **dict(self.fields))
+            return CronTrigger(timezone=self.zone or timezone, **dict(self.fields))
         # An interval is counted in seconds whatever the zone; in UTC its run times never fall
         # in the hour that is repeated when the clocks go back.
         return IntervalTrigger(timezone="UTC", **dict(self.fields))
@@ -65,6 +69,8 @@ JOBS = (
             (("hour", 3), ("minute", 30)), "03:30 every night"),
     JobSpec("purge_idempotency_keys", "scheduler.jobs:purge_idempotency_keys", "interval",
             (("hours", 1),), "every hour"),
+    JobSpec("publish_anonymous", "scheduler.jobs:publish_anonymous", "cron",
+            (("minute", 0),), "every full hour", zone="UTC"),
 )
 
 

@@ -2,6 +2,8 @@
 
 No view here reads the caller's identity: a bearer token sent along is ignored, and no
 Idempotency-Key is kept (its record would tie the answer, receipt code and all, to the caller).
+What the reporter sends is checked at once and reaches the case handlers at the next full hour
+(services/anonymous.py).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from flask import current_app, request
 from incidents.api.base import Blueprint, UnlinkableView, documents_errors
 from incidents.extensions import limiter
 from incidents.schemas.messaging import (
-    AnonymousMessageSchema,
     AnonymousReceiptSchema,
     AnonymousReportCreateSchema,
     AnonymousReportSchema,
+    AnonymousThreadMessageSchema,
     MessageCreateSchema,
 )
 from incidents.services import anonymous
@@ -63,11 +65,15 @@ class AnonymousReports(UnlinkableView):
     def post(self, data):
         """Report an incident anonymously; the answer holds the receipt code, shown only once
 
-        Fields that could identify you (who it was for, injury, sick leave, a reference in
-        another system) are not accepted here. Rate limited per client (429)."""
-        incident, code = anonymous.report(data)
-        body = {"incident": incident, "status_history": [], "receipt_code": code}
-        return body, 201, {"Location": f"/api/v1/anonymous-reports/{incident.reference}"}
+        The report is checked now and reaches the case handlers at the next full hour
+        (reaches_case_handlers_at), with every other anonymous report of the hour, so that
+        nothing shows when within the hour it was sent. Fields that could identify you (who it
+        was for, injury, sick leave, a reference in another system) are not accepted here.
+        Rate limited per client (429)."""
+        report, code = anonymous.report(data)
+        reference = report["incident"].reference
+        return ({**report, "receipt_code": code}, 201,
+                {"Location": f"/api/v1/anonymous-reports/{reference}"})
 
 
 @blp.route(REPORT)
@@ -77,7 +83,10 @@ class AnonymousReport(UnlinkableView):
     @blp.response(200, AnonymousReportSchema)
     @blp.doc(**RECEIPT)
     def get(self, reference):
-        """The status of your anonymous report (X-Receipt-Code header)"""
+        """The status of your anonymous report (X-Receipt-Code header)
+
+        Until the next full hour after you sent it, the report is received but not yet with
+        the case handlers (published false)."""
         return anonymous.status(reference, _code())
 
 
@@ -85,17 +94,21 @@ class AnonymousReport(UnlinkableView):
 class AnonymousMessages(UnlinkableView):
     @receipt_limit
     @documents_errors(blp, 401, 404, 429)
-    @blp.response(200, AnonymousMessageSchema(many=True))
+    @blp.response(200, AnonymousThreadMessageSchema(many=True))
     @blp.doc(**RECEIPT)
     def get(self, reference):
-        """The messages between you and the case handlers, oldest first"""
+        """The messages between you and the case handlers, oldest first
+
+        Your own messages that wait for the next full hour come last (published false)."""
         return anonymous.list_messages(reference, _code())
 
     @receipt_limit
     @documents_errors(blp, 400, 401, 404, 413, 415, 429)
     @blp.arguments(MessageCreateSchema)
-    @blp.response(201, AnonymousMessageSchema)
+    @blp.response(201, AnonymousThreadMessageSchema)
     @blp.doc(**RECEIPT)
     def post(self, data, reference):
-        """Write to the case handlers; they are told by mail, you are not asked who you are"""
+        """Write to the case handlers; you are not asked who you are
+
+        The message reaches them, and they are told by mail, at the next full hour."""
         return anonymous.post_message(reference, _code(), data["body"]), 201

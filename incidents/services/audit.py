@@ -23,7 +23,9 @@ def record(
     detail: str | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """``at`` defaults to now; the anonymous channel passes a coarser time."""
+    """``at`` defaults to now; the anonymous channel passes the hour its item arrived in, and
+    writes its entries only when the item is published at the full hour (services/anonymous.py),
+    so neither the time nor the place in the trail says more than the hour."""
     salt, commitment = audit_chain.actor_commitment(actor.id if actor else None)
     entry = AuditEntry(
         at=at or utcnow(),

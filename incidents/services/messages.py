@@ -5,8 +5,9 @@ Who takes part: the case handlers (services/case_access.py), and on the reporter
 reporter and the colleague reported for. Outside the scope it is 404. Today everyone in scope is
 one or the other, so the 403 (audited) for someone in scope who is neither only guards against a
 wider scope rule later. An anonymous reporter takes
-part through the receipt code (services/anonymous.py). Messages are append-only; every read and
-every new message is audited, and the other side is told by mail.
+part through the receipt code (services/anonymous.py); their messages and reads are held and
+written here at the next full hour, with the hour as their time. Messages are append-only; every
+read and every new message is audited, and the other side is told by mail.
 """
 
 from __future__ import annotations

@@ -45,8 +45,9 @@ def _link(incident: Incident) -> str:
 
 
 def _queue(kind: str, incident: Incident, recipients: Iterable[User], subject: str, body: str):
-    # An anonymous reporter's side keeps its times to the hour (services/anonymous.py); the
-    # mail is still due at once, as the hour has begun.
+    # Mails about an anonymous report are queued only when it or the reporter's message is
+    # published at the full hour (services/anonymous.py), and keep their times to that hour;
+    # due at once, as the hour has begun. The Date header says the hour too (services/outbox.py).
     at = this_hour() if incident.anonymous else utcnow()
     seen: set[str] = set()
     for user in recipients:

@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from incidents import access
 from incidents.errors import Conflict, NotFound, field_error
 from incidents.extensions import db
-from incidents.models import Headcount, Incident, Unit, UnitLeader, User, subtree_ids_query
+from incidents.models import Headcount, Incident, Unit, UnitLeader, User
+from incidents.models.anonymous import AnonymousPending, HeldKind
 
 
 def get_unit(unit_id: int) -> Unit:
@@ -64,7 +66,7 @@ def update_unit(unit: Unit, data: dict[str, Any]) -> Unit:
         new_parent_id = data["parent_id"]
         _existing_parent(new_parent_id)
         if new_parent_id is not None:
-            below = set(db.session.scalars(subtree_ids_query([unit.id])))
+            below = set(db.session.scalars(access.subtree([unit.id])))
             if new_parent_id in below:
                 raise Conflict(
                     f"Unit {unit.id} cannot be moved under unit {new_parent_id}: that unit is "
@@ -91,6 +93,11 @@ def delete_unit(unit: Unit) -> None:
         reasons.append("it has sub-units")
     if db.session.scalar(select(func.count()).where(UnitLeader.unit_id == unit.id)):
         reasons.append("managers lead it")
+    # An anonymous report waiting for the full hour is an incident of the unit already.
+    held = db.session.scalars(select(AnonymousPending.payload).where(
+        AnonymousPending.kind == HeldKind.REPORT.value))
+    if any(payload.get("unit_id") == unit.id for payload in held):
+        reasons.append("an anonymous report to it waits to be published")
     if reasons:
         raise Conflict(f"Unit {unit.id} cannot be deleted: {', '.join(reasons)}.")
     db.session.delete(unit)

@@ -29,7 +29,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from incidents.clock import utcnow
 from incidents.domain import OutboxStatus
 from incidents.extensions import db
-from incidents.models import OutboxMail
+from incidents.models import Incident, OutboxMail
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def _message(mail: OutboxMail, now: datetime) -> EmailMessage:
     message["From"] = config["MAIL_FROM"]
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
-    message["Date"] = format_datetime(now)
+    message["Date"] = format_datetime(_date(mail, now))
     domain = config["MAIL_FROM"].rpartition("@")[2] or "localhost"
     # Stable across retries, so a duplicate after a crash can be recognised.
     message["Message-ID"] = f"<outbox-{mail.id}-{int(mail.created_at.timestamp())}@{domain}>"
@@ -109,6 +109,17 @@ def _message(mail: OutboxMail, now: datetime) -> EmailMessage:
         message["X-Request-Id"] = mail.request_id
     message.set_content(mail.body)
     return message
+
+
+def _date(mail: OutboxMail, now: datetime) -> datetime:
+    """The Date header: when the mail is sent, but only the hour for a mail about an anonymous
+    report (queued when it was published at the full hour, services/anonymous.py), so that no
+    header says more about the reporter's side than the hour."""
+    if mail.incident_id is not None and db.session.scalar(
+        select(Incident.anonymous).where(Incident.id == mail.incident_id)
+    ):
+        return now.replace(minute=0, second=0, microsecond=0)
+    return now
 
 
 def _connect() -> smtplib.SMTP:
@@ -249,8 +260,11 @@ def _send_all(connection, mails: list[OutboxMail], now: datetime, report: Delive
 
 
 def purge_sent(now: datetime) -> int:
-    """Sent mails are kept MAIL_KEEP_SENT_DAYS for tracing, then removed."""
-    cutoff = now - timedelta(days=current_app.config["MAIL_KEEP_SENT_DAYS"])
+    """Sent mails are kept MAIL_KEEP_SENT_DAYS (services/settings.py: changed in the service,
+    else the environment's) for tracing, then removed."""
+    from incidents.services import settings
+
+    cutoff = now - timedelta(days=settings.value("MAIL_KEEP_SENT_DAYS"))
     result = db.session.execute(
         delete(OutboxMail).where(OutboxMail.status == S.SENT.value, OutboxMail.sent_at < cutoff)
     )

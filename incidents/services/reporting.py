@@ -1,7 +1,8 @@
 """Reporting an incident and reading incidents within the caller's scope.
 
 Rules: the reporter's perception decides (BRÅ); the police flag follows the forms
-(docs/domain.md); references are sequential per year and never reused; every create, read of one
+(docs/domain.md); references are sequential per year and never reused (an anonymous report's
+number is drawn at random from a range the counter never reaches); every create, read of one
 incident, update and denied access is audited.
 """
 
@@ -16,7 +17,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
-from incidents.auth import incident_scope, may_report
+from incidents import access
+from incidents.access import incident_scope
+from incidents.auth import may_report
 from incidents.clock import local_midnight, to_local, utcnow
 from incidents.domain import (
     SUBCATEGORIES,
@@ -27,7 +30,7 @@ from incidents.domain import (
 )
 from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from incidents.extensions import db
-from incidents.models import Incident, IncidentForm, ReferenceCounter, Unit, User, subtree_ids_query
+from incidents.models import Incident, IncidentForm, ReferenceCounter, Unit, User
 from incidents.schemas.common import UTCDateTime
 from incidents.services import audit, notifications
 from incidents.services.pagination import Page, decode_cursor, encode_cursor
@@ -51,6 +54,21 @@ EDITABLE_FIELDS = (
 )
 
 
+# Anonymous reports take their number at random from the ten-digit numbers from ANONYMOUS_FIRST
+# up (services/anonymous.py): a sequential number would place an anonymous report between the
+# named reports before and after it. The counter stops below that range (next_reference), so
+# the two never meet; the counter's column is a 32-bit integer on PostgreSQL besides.
+ANONYMOUS_FIRST = 3_000_000_000
+ANONYMOUS_LAST = 9_999_999_999
+
+
+def anonymous_reference(year: int, number: int) -> str:
+    """OP-<year>-<ten digits>: an anonymous report's reference (docs/domain.md)."""
+    if not ANONYMOUS_FIRST <= number <= ANONYMOUS_LAST:
+        raise ValueError(f"{number} is outside the anonymous reports' numbers")
+    return f"OP-{year}-{number}"
+
+
 def next_reference(year: int) -> str:
     """OP-<year>-<number>: the next number of the year, taken under the counter row's lock so
     that concurrent reports never share one; the counter only moves forward, and a report that
@@ -72,6 +90,8 @@ def next_reference(year: int) -> str:
             .on_conflict_do_nothing(index_elements=["year"])
         )
         number = db.session.execute(take).scalar_one()
+    if number >= ANONYMOUS_FIRST:
+        raise RuntimeError(f"the reference numbers of {year} are used up")
     return f"OP-{year}-{number:06d}"
 
 
@@ -123,10 +143,13 @@ def check_new_report(data: dict[str, Any]) -> list[str]:
     return additional
 
 
-def new_incident(data: dict[str, Any], additional: list[str], **identity: Any) -> Incident:
-    """A reported incident with this year's next reference; ``identity`` says who reported."""
+def new_incident(
+    data: dict[str, Any], additional: list[str], reference: str | None = None, **identity: Any
+) -> Incident:
+    """A reported incident with this year's next reference, or with ``reference`` (an
+    anonymous report's, reserved when it arrived); ``identity`` says who reported."""
     incident = Incident(
-        reference=next_reference(to_local(utcnow()).year),
+        reference=reference or next_reference(to_local(utcnow()).year),
         status=IncidentStatus.REPORTED.value,
         **identity,
         **{field: data[field] for field in EDITABLE_FIELDS if field in data},
@@ -191,7 +214,7 @@ def find_for_correction(user: User, incident_id: int) -> Incident:
     """Only the reporter may correct a report (checked before any precondition, so others get
     a 403, not a 428)."""
     incident = find_in_scope(user, incident_id)
-    if incident.reporter_id != user.id:
+    if not access.is_reporter(user, incident):
         raise audit.denied(
             Forbidden("Only the person who reported the incident can change it."),
             user,
@@ -262,15 +285,13 @@ def list_incidents(user: User, filters: dict[str, Any]) -> Page:
     query = select(Incident).where(incident_scope(user))
     if filters.get("own"):
         # "My reports": what the user reported or what was reported for them.
-        query = query.where(
-            or_(Incident.reporter_id == user.id, Incident.on_behalf_of_id == user.id)
-        )
+        query = query.where(access.own_incidents(user))
     if "category" in filters:
         query = query.where(Incident.category == filters["category"])
     if "status" in filters:
         query = query.where(Incident.status == filters["status"])
     if "unit_id" in filters:
-        query = query.where(Incident.unit_id.in_(subtree_ids_query([filters["unit_id"]])))
+        query = query.where(access.in_units(filters["unit_id"]))
     if "occurred_from" in filters:
         query = query.where(Incident.occurred_at >= local_midnight(filters["occurred_from"]))
     if "occurred_to" in filters:

@@ -3,7 +3,9 @@
 Nothing here opens a session or sets a cookie (sessions.SESSIONLESS_PREFIXES), the receipt code
 travels only in form bodies (never in a URL, so no history or proxy log holds it), and the
 request log leaves out the address and time of these paths (incidents/__init__.py). The same
-rate limits as the API's anonymous channel apply, shared with it per client."""
+rate limits as the API's anonymous channel apply, shared with it per client. What the reporter
+sends reaches the case handlers at the next full hour (services/anonymous.py), and the pages say
+so."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from incidents.web.forms import MESSAGE_WORDING, REPORT_WORDING, FormState, call
 blp = Blueprint("anonymous_pages", __name__, url_prefix="/anonymous")
 
 FOLLOW_WORDING = {
-    "reference": ("reference", _l("Enter the reference of your report, like OP-2026-000123")),
+    "reference": ("reference",
+                  _l("Enter the reference of your report, like OP-2026-4829301756")),
     "code": ("code", _l("Enter the receipt code you wrote down")),
 }
 
@@ -54,9 +57,10 @@ def report():
     created = data and call(state, lambda: anonymous.report(data), REPORT_WORDING)
     if not created:
         return _render_form(state, 422)
-    incident, code = created
+    report, code = created
     # Shown in this answer only: no redirect could carry the code without storing it.
-    return render_template("anonymous_receipt.html", incident=incident, code=code), 201
+    return render_template("anonymous_receipt.html", incident=report["incident"], code=code,
+                           reaches_at=report["reaches_case_handlers_at"]), 201
 
 
 def _follow(state: FormState, message_state: FormState | None = None, status: int = 200):

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from incidents.extensions import limiter
-from incidents.services import anonymous
+from tests.anonymous_helpers import report_and_publish
 from tests.api.test_access_matrix import (
     BAD_TOKEN,
     NO_TOKEN,
@@ -149,7 +149,7 @@ def _no_rate_limits(app, monkeypatch):
 def anonymous_world(app, client, make, org, db_session) -> Matrix:
     ids: dict[str, object] = {"a1": org.a1.id}
     for name in ("a", "b"):
-        incident, code = anonymous.report({
+        incident, code = report_and_publish({
             "category": "threat",
             "perceived_influence_purpose": "yes",
             "occurred_at": datetime.now(UTC) - timedelta(hours=2),

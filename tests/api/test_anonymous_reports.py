@@ -1,5 +1,8 @@
 """Anonymous two-way reports: no account, nothing stored that points back to the reporter, a
-receipt code instead, so the reporter can still be kept informed."""
+receipt code instead, so the reporter can still be kept informed.
+
+What the reporter sends is held until the full hour (test_anonymous_publication.py); the tests
+here publish it at once (tests/anonymous_helpers.py) to look at what it becomes."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from freezegun import freeze_time
 
 from incidents.extensions import db, hashed_client, limiter
 from incidents.models import (
+    AnonymousPending,
     AnonymousReceipt,
     AuditEntry,
     IdempotencyRecord,
@@ -22,12 +26,14 @@ from incidents.models import (
     OutboxMail,
 )
 from incidents.services import anonymous
+from tests.anonymous_helpers import publish_held
 
 ANON = "/api/v1/anonymous-reports"
 DESCRIPTION = "Klienten sa att han vet var jag bor och vilken skola mina barn går i."
 CROCKFORD = "[0-9A-HJKMNP-TV-Z]"
 CODE_FORMAT = re.compile(rf"^{CROCKFORD}{{4}}(-{CROCKFORD}{{4}}){{4}}$")
-REFERENCE_FORMAT = re.compile(r"^OP-\d{4}-\d{6}$")
+# An anonymous report's number: ten digits drawn at random, never the year's counter.
+REFERENCE_FORMAT = re.compile(r"^OP-\d{4}-[3-9]\d{9}$")
 # A receipt code with a 0 and a 1 in it, for the look-alike test (O for 0, I or L for 1).
 FIXED_CODE = "0123-4567-89AB-CDEF-GH1K"
 
@@ -57,8 +63,10 @@ def _post_report(client, org, headers=None, **overrides):
 
 
 def _report(client, org, headers=None, **overrides) -> dict:
+    """Report, and publish it as the next full hour does."""
     response = _post_report(client, org, headers, **overrides)
     assert response.status_code == 201, response.get_json()
+    publish_held()
     return response.get_json()
 
 
@@ -121,8 +129,10 @@ def test_an_anonymous_report_needs_no_account(client, org, db_session):
     assert CODE_FORMAT.match(body["receipt_code"]), body["receipt_code"]
     assert body["status"] == "reported"
     assert body["status_history"] == []
+    assert body["published"] is False and body["reaches_case_handlers_at"]
     assert response.headers["Location"] == f"{ANON}/{body['reference']}"
     assert response.headers["Cache-Control"] == "no-store"  # the code is shown this once
+    publish_held()
     incident = _incident(db_session, body["reference"])
     assert incident.anonymous is True
     assert (incident.subcategory, incident.additional_categories) == (
@@ -147,13 +157,12 @@ def test_receipt_codes_are_random_crockford_base32():
 ])
 def test_identifying_fields_are_refused(client, org, db_session, field, value):
     value = org.colleague_a1.id if value == "COLLEAGUE" else value
-    before = (_count(db_session, Incident), _count(db_session, AnonymousReceipt),
-              _count(db_session, OutboxMail), _count(db_session, AuditEntry))
+    tables = (Incident, AnonymousReceipt, OutboxMail, AuditEntry, AnonymousPending)
+    before = [_count(db_session, table) for table in tables]
     response = _post_report(client, org, **{field: value})
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
-    after = (_count(db_session, Incident), _count(db_session, AnonymousReceipt),
-             _count(db_session, OutboxMail), _count(db_session, AuditEntry))
+    after = [_count(db_session, table) for table in tables]
     assert after == before
 
 
@@ -210,8 +219,11 @@ def test_no_account_is_stored_even_when_a_token_is_sent(client, make, org, db_se
                           headers={**headers, **_receipt(first["receipt_code"])})
     assert written.status_code == 201
     assert "author_id" not in written.get_json()
+    publish_held()
     db_session.expire_all()
-    assert db_session.get(Message, written.get_json()["id"]).author_id is None
+    incident = _incident(db_session, first["reference"])
+    assert [m.author_id for m in db_session.scalars(
+        sa.select(Message).where(Message.incident_id == incident.id))] == [None]
     assert _count(db_session, IdempotencyRecord) == records_before
 
 
@@ -227,19 +239,22 @@ def test_an_invalid_token_sent_along_is_ignored_too(client, org, db_session):
 
 def test_the_reporters_times_are_cut_to_the_hour(client, make, org, db_session):
     hour = datetime(2026, 3, 10, 9, tzinfo=UTC)
-    exact = datetime(2026, 3, 10, 9, 47, 13, tzinfo=UTC)
-    with freeze_time("2026-03-10 09:47:13+00:00"):
+    exact = datetime(2026, 3, 10, 10, 12, 13, tzinfo=UTC)
+    with freeze_time("2026-03-10 09:47:13+00:00") as clock:
         body = _report(client, org)
         reference, code = body["reference"], body["receipt_code"]
         incident_id = _incident(db_session, reference).id
         assert _status(client, reference, code).status_code == 200
         written = _anon_write(client, reference, code)
         assert _anon_messages(client, reference, code).status_code == 200
+        clock.move_to("2026-03-10 10:00:00+00:00")  # the next full hour publishes them
+        assert anonymous.publish().published == {"report": 0, "message": 1, "read": 2}
+        clock.move_to(exact)
         answer = _handler_write(client, make, incident_id, org.hr)
     assert body["received_at"] == "2026-03-10T09:00:00+00:00"
     assert written.status_code == 201 and answer.status_code == 201, answer.get_json()
     assert written.get_json()["sent_at"] == "2026-03-10T09:00:00+00:00"
-    assert answer.get_json()["sent_at"] == "2026-03-10T09:47:13+00:00"
+    assert answer.get_json()["sent_at"] == "2026-03-10T10:12:13+00:00"
     incident = _incident(db_session, reference)
     assert incident.created_at == hour
     entries = db_session.scalars(
@@ -254,11 +269,14 @@ def test_the_reporters_times_are_cut_to_the_hour(client, make, org, db_session):
     messages = {m.sender: m.created_at for m in db_session.scalars(
         sa.select(Message).where(Message.incident_id == incident.id))}
     assert messages == {"reporter": hour, "case_handler": exact}
-    # The mails to the managers about the report and the reporter's message keep the hour too.
+    # The mails to the managers about the report and the reporter's message keep the hour
+    # they were published in.
     mails = db_session.scalars(
         sa.select(OutboxMail).where(OutboxMail.incident_id == incident.id)).all()
     assert {m.kind for m in mails} == {"new_incident", "new_message"}
-    assert all(m.created_at == hour and m.next_attempt_at == hour for m in mails)
+    published = {m.kind: m.created_at for m in mails}
+    assert published == {"new_incident": hour, "new_message": hour + timedelta(hours=1)}
+    assert all(m.next_attempt_at == m.created_at for m in mails)
 
 
 # -- reading by reference and receipt code ------------------------------------------------
@@ -342,6 +360,7 @@ def test_messages_go_both_ways(client, make, org, db_session):
     written = _anon_write(client, reference, code, "Jag vill veta vad som händer nu.")
     assert written.status_code == 201, written.get_json()
     assert written.get_json()["sender"] == "reporter"
+    publish_held()
     for handler in (org.hr, org.manager_a):
         thread = client.get(f"/api/v1/incidents/{incident_id}/messages",
                             headers=make.headers(handler))
@@ -389,6 +408,8 @@ def test_mails_go_to_the_managers_and_never_to_the_anonymous_reporter(
     assert _ack(client, make, incident_id, org.manager_a).status_code == 200
     assert len(_mails(db_session, incident_id)) == 1  # nobody to tell on the reporter's side
     assert _anon_write(client, reference, code, "Jag har en fråga till.").status_code == 201
+    assert len(_mails(db_session, incident_id)) == 1  # held: nobody is told before the hour
+    publish_held()
     mails = _mails(db_session, incident_id)
     assert [(m.kind, m.recipient) for m in mails] == [
         ("new_incident", org.manager_a.email), ("new_message", org.manager_a.email)]
@@ -450,9 +471,9 @@ def test_reporting_is_rate_limited_per_client(client, org, app, monkeypatch, db_
         response = _post_report(client, org)
         assert response.status_code == 201
         assert "Retry-After" not in response.headers
-    before = _count(db_session, Incident)
+    before = (_count(db_session, Incident), _count(db_session, AnonymousPending))
     _assert_too_many(_post_report(client, org))
-    assert _count(db_session, Incident) == before
+    assert (_count(db_session, Incident), _count(db_session, AnonymousPending)) == before
     # Other answers say nothing about the limit either.
     for other in (client.get(f"{ANON}/OP-2020-999999"), client.get("/api/v1/incidents")):
         assert "Retry-After" not in other.headers

@@ -20,6 +20,7 @@ from freezegun import freeze_time
 
 from incidents.extensions import db, limiter
 from incidents.models import AuditEntry, Headcount
+from tests.anonymous_helpers import publish_held
 
 URL = "/api/v1/stats/incidents"
 ANON = "/api/v1/anonymous-reports"
@@ -303,6 +304,7 @@ def _anonymous(client, org, when: str, **fields):
         **fields,
     })
     assert response.status_code == 201, response.get_json()
+    publish_held()
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from incidents.models import (
     SupportEvaluation,
     SupportMeasure,
 )
-from incidents.services import anonymous
+from tests.anonymous_helpers import report_and_publish
 
 POLICE = "/api/v1/stats/police"
 SUPPORT = "/api/v1/stats/support"
@@ -522,7 +522,7 @@ def decided(db_session, org, inc, decision: str, at: str):
 
 
 def anonymous_report(db_session, org, when: str, category: str = "threat") -> Incident:
-    inc, _ = anonymous.report({
+    inc, _ = report_and_publish({
         "category": category, "perceived_influence_purpose": "yes",
         "occurred_at": utc(when), "unit_id": org.a1.id,
         "description": "Klienten sa att han vet var jag bor."})

@@ -96,6 +96,19 @@ def test_units_in_use_cannot_be_deleted(client, make, org, db_session):
     assert before == 8
 
 
+def test_a_unit_with_an_anonymous_report_waiting_for_the_hour_cannot_be_deleted(
+        client, make, org, db_session):
+    """The report is the unit's incident already; deleting the unit would leave it unpublishable."""
+    spare = make.unit("Tom enhet", "enhet", org.dept_b)
+    sent = client.post("/api/v1/anonymous-reports", json={
+        "category": "threat", "perceived_influence_purpose": "yes", "unit_id": spare.id,
+        "occurred_at": "2026-03-01T10:00:00+01:00", "description": "Han hotade mig."})
+    assert sent.status_code == 201, sent.get_json()
+    r = client.delete(f"/api/v1/units/{spare.id}", headers=make.headers(org.admin))
+    assert r.status_code == 409 and "waits to be published" in r.get_json()["detail"]
+    assert db_session.get(Unit, spare.id) is not None
+
+
 def test_an_unused_unit_is_deleted(client, make, org, db_session):
     spare = make.unit("Tom enhet", "enhet", org.dept_b)
     r = client.delete(f"/api/v1/units/{spare.id}", headers=make.headers(org.admin))

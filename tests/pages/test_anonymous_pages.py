@@ -1,5 +1,6 @@
 """Reporting anonymously on the pages: no session, no cookie, the code shown once, and the
-report followed by reference and code."""
+report followed by reference and code. What is sent is held until the full hour; most tests
+here publish it at once (tests/anonymous_helpers.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from incidents.models import Incident, WebSession
+from incidents.models import AnonymousPending, Incident, WebSession
+from tests.anonymous_helpers import publish_held
 from tests.factories import NOW
 from tests.pages.conftest import report_form
 
@@ -28,13 +30,21 @@ def _anonymous_form(org, **overrides):
     return form
 
 
-def _report(pages, org, **overrides):
+def _report(pages, org, publish=True, **overrides):
+    """Report on the page; published as the next full hour does, unless ``publish`` is off."""
     pages.get("/anonymous/report")
     response = pages.post("/anonymous/report", _anonymous_form(org, **overrides))
     page = response.get_data(as_text=True)
     reference = re.search(r'id="reference">([^<]+)<', page)
     code = re.search(r'id="receipt-code">([^<]+)<', page)
+    if publish:
+        publish_held()
     return response, reference and reference[1], code and code[1]
+
+
+def _nothing_written(db_session) -> bool:
+    return not any(db_session.scalar(select(func.count()).select_from(table))
+                   for table in (Incident, AnonymousPending))
 
 
 def test_an_anonymous_report_sets_no_cookie_and_opens_no_session(pages, org, db_session):
@@ -84,6 +94,7 @@ def test_the_report_is_followed_by_reference_and_code_and_messages_exchanged(
                             {"reference": reference, "code": code, "body": "It happened again."})
     assert sent.status_code == 200
     assert "It happened again." in sent.get_data(as_text=True)
+    publish_held()
     incident_id = client.get("/api/v1/incidents", headers=make.headers(org.manager_a)).json[
         "items"][0]["id"]
     thread = client.get(f"/api/v1/incidents/{incident_id}/messages",
@@ -117,7 +128,7 @@ def test_an_anonymous_form_without_its_form_token_or_from_another_site_is_refuse
     assert pages.post("/anonymous/report", _anonymous_form(org), token=False).status_code == 400
     assert pages.post("/anonymous/report", _anonymous_form(org),
                       origin="https://evil.example").status_code == 400
-    assert db_session.scalar(select(func.count()).select_from(Incident)) == 0
+    assert _nothing_written(db_session)
 
 
 def test_a_wrong_anonymous_report_keeps_what_was_typed(pages, org, db_session):
@@ -125,7 +136,7 @@ def test_a_wrong_anonymous_report_keeps_what_was_typed(pages, org, db_session):
     response = pages.post("/anonymous/report", _anonymous_form(org, category=None))
     assert response.status_code == 422
     assert "The client said he knows where I live." in response.get_data(as_text=True)
-    assert db_session.scalar(select(func.count()).select_from(Incident)) == 0
+    assert _nothing_written(db_session)
 
 
 def test_the_request_log_keeps_no_address_or_time_for_anonymous_pages():
@@ -159,3 +170,32 @@ def test_the_anonymous_reporter_sees_statuses_but_not_the_handlers_reasons(
         as_text=True)
     assert "Avslutad" in page and "Under uppföljning" in page
     assert "perpetrator came back" not in page
+
+
+def test_the_pages_say_when_a_held_report_and_message_reach_the_case_handlers(
+    pages, other_pages, org, db_session
+):
+    """Sent at 10:30 Stockholm time (NOW), it reaches the handlers at 11:00: the receipt says
+    so, and so does the follow page for the report and the reporter's message until then."""
+    response, reference, code = _report(pages, org, publish=False)
+    receipt = response.get_data(as_text=True)
+    assert re.search(r'id="reaches-at">[^<]*2026-03-10 11:00', receipt)
+    assert "112" in receipt
+    assert db_session.scalar(select(func.count()).select_from(Incident)) == 0
+
+    other_pages.get("/anonymous/follow")
+    shown = other_pages.post("/anonymous/follow", {"reference": reference, "code": code})
+    assert shown.status_code == 200
+    assert re.search(r'id="not-yet-published"[^>]*>[^<]*2026-03-10 11:00',
+                     shown.get_data(as_text=True))
+    sent = other_pages.post("/anonymous/follow/messages",
+                            {"reference": reference, "code": code, "body": "Han kom igen."})
+    page = sent.get_data(as_text=True)
+    waiting = page[page.index('class="messages"'):]
+    assert "Han kom igen." in waiting and "2026-03-10 11:00" in waiting
+
+    publish_held()
+    shown = other_pages.post("/anonymous/follow", {"reference": reference, "code": code})
+    page = shown.get_data(as_text=True)
+    assert 'id="not-yet-published"' not in page and "Han kom igen." in page
+    assert "2026-03-10 11:00" not in page

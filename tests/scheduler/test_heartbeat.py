@@ -21,6 +21,9 @@ from tests.ops.conftest import service_on
 from tests.scheduler.harness import SchedulerUnderTest
 
 NOON = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+# Off the full hour, so no job is due the moment the loop starts (the hourly publication would
+# be): the loop tests watch the lease and the heartbeat on the test's one connection.
+LOOP_START = NOON + timedelta(seconds=30)
 HOLDER = "sched-1.example:4711"
 
 
@@ -49,20 +52,20 @@ def loop(app):
 
 
 def test_the_loop_beats_at_start_and_at_each_renewal_and_marks_its_stop(loop, db_session):
-    with freeze_time(NOON) as clock:
+    with freeze_time(LOOP_START) as clock:
         assert loop.wait_for_lease()
         loop.start()
-        assert tuple(_heartbeat(db_session)) == (HOLDER, NOON, NOON, None)
+        assert tuple(_heartbeat(db_session)) == (HOLDER, LOOP_START, LOOP_START, None)
         clock.tick(timedelta(seconds=20))
         assert loop.renew()
-        assert tuple(_heartbeat(db_session)) == (HOLDER, NOON, NOON + timedelta(seconds=20),
-                                                 None)
+        assert tuple(_heartbeat(db_session)) == (
+            HOLDER, LOOP_START, LOOP_START + timedelta(seconds=20), None)
         assert db_session.scalar(select(SchedulerLease.expires_at)) == (
-            NOON + timedelta(seconds=80))
+            LOOP_START + timedelta(seconds=80))
         clock.tick(timedelta(seconds=5))
         loop.stop(0)
-    assert tuple(_heartbeat(db_session)) == (HOLDER, NOON, NOON + timedelta(seconds=20),
-                                             NOON + timedelta(seconds=25))
+    assert tuple(_heartbeat(db_session)) == (
+        HOLDER, LOOP_START, LOOP_START + timedelta(seconds=20), LOOP_START + timedelta(seconds=25))
     assert lease.current() is None
     # Every job has its status row, due by its first run plus its allowance.
     rows = db_session.scalars(select(SchedulerJobStatus.job_id)).all()
@@ -70,18 +73,18 @@ def test_the_loop_beats_at_start_and_at_each_renewal_and_marks_its_stop(loop, db
 
 
 def test_the_loop_stops_when_its_job_scheduler_has_stopped(loop, db_session, caplog):
-    with freeze_time(NOON) as clock:
+    with freeze_time(LOOP_START) as clock:
         assert loop.wait_for_lease()
         loop.start()
         loop.scheduler.shutdown(wait=True)  # its thread ends
         clock.tick(timedelta(seconds=20))
         assert loop.renew() is False
     assert "the job scheduler's thread has stopped" in caplog.text
-    assert _heartbeat(db_session).beat_at == NOON  # no heartbeat without running jobs
+    assert _heartbeat(db_session).beat_at == LOOP_START  # no heartbeat without running jobs
 
 
 def test_the_loop_stops_when_another_process_took_the_lease(loop, db_session):
-    with freeze_time(NOON) as clock:
+    with freeze_time(LOOP_START) as clock:
         assert loop.wait_for_lease()
         loop.start()
         clock.tick(timedelta(seconds=61))  # not renewed for a whole lease

@@ -12,8 +12,9 @@ from freezegun import freeze_time
 
 from incidents.domain import SummaryOrigin
 from incidents.models import OutboxMail
-from incidents.services import anonymous, lifecycle, messages, reminders, summaries
+from incidents.services import lifecycle, messages, reminders, summaries
 from incidents.services.notifications import page_url
+from tests.anonymous_helpers import report_and_publish
 
 BASE = "https://incidents.stad.example"
 REPORTED = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
@@ -41,7 +42,7 @@ def test_no_mail_links_to_the_api(make, org, db_session):
     change, messages both ways, the reminder digest and hr's summary mail."""
     with freeze_time(REPORTED) as clock:
         named = make.incident(org.employee_a1, org.a1, occurred_at=REPORTED - timedelta(hours=1))
-        anonymous.report({"category": "harassment", "perceived_influence_purpose": "unsure",
+        report_and_publish({"category": "harassment", "perceived_influence_purpose": "unsure",
                           "occurred_at": REPORTED - timedelta(hours=2), "unit_id": org.b1.id,
                           "description": "Han följde efter mig till bussen."})
         lifecycle.acknowledge(org.manager_a, named.id)

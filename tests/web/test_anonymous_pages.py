@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 def test_an_anonymous_report_is_followed_by_its_code(new_context, live_server, live_data,
                                                       check_page):
     from incidents.services import messages
+    from tests.anonymous_helpers import publish_held
 
     unit = live_data.unit(f"Ekonomiskt bistånd {live_data.email('u')[:10]}")
     manager = live_data.user(live_data.email("chef"), "employee", "manager", unit=unit,
@@ -26,7 +27,7 @@ def test_an_anonymous_report_is_followed_by_its_code(new_context, live_server, l
     expect(page.get_by_role("heading", level=1)).to_contain_text("anonyma rapport")
     reference = page.locator("#reference").inner_text()
     code = page.locator("#receipt-code").inner_text()
-    assert re.fullmatch(r"OP-\d{4}-\d{6}", reference) and len(code) >= 16
+    assert re.fullmatch(r"OP-\d{4}-\d{10}", reference) and len(code) >= 16
     expect(page.get_by_role("alert")).to_contain_text("Skriv ner")
     check_page(page, "anonymous-receipt")
     assert reporter.cookies() == [c for c in reporter.cookies() if c["name"] == "lang"]
@@ -35,6 +36,7 @@ def test_an_anonymous_report_is_followed_by_its_code(new_context, live_server, l
     with live_server.app_context() as session:
         from incidents.models import Incident, User
 
+        publish_held()  # as the next full hour does
         incident = session.query(Incident).filter_by(reference=reference).one()
         messages.post_for_user(session.get(User, manager.id), incident.id,
                                "Tack för din rapport. Vill du berätta mer?")
@@ -52,6 +54,7 @@ def test_an_anonymous_report_is_followed_by_its_code(new_context, live_server, l
     page.get_by_label("Skriv ett meddelande").fill("Det var en anhörig till en klient.")
     page.get_by_role("button", name="Skicka meddelande").click()
     expect(page.locator(".messages")).to_contain_text("Det var en anhörig till en klient.")
+    check_page(page, "anonymous-follow-message-waiting")
     assert follower.cookies() == []
 
     # A wrong code shows nothing of the report.
