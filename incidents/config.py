@@ -201,6 +201,9 @@ def _web(env: Mapping[str, str], production: bool) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Rating a workshop in the room, without an account: per client (a keyed hash of the
+        # address), generous, since a whole room may share one address behind the city's proxy.
+        "WORKSHOP_ROOM_RATE_LIMIT": _rate_limit(env, "WORKSHOP_ROOM_RATE_LIMIT", "600 per hour"),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Europe/Stockholm"),
         # Flask-WTF: CSRF tokens live as long as the session; checked on web forms only.

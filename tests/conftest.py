@@ -36,6 +36,26 @@ def _postgres_url() -> str:
     return normalise_database_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
 
 
+def database_of_its_own(request, tmp_path_factory, stem: str):
+    """For a session fixture: a database of its own, for a server the tests talk to over
+    HTTP (browser tests, the generated client): a SQLite file, or a new PostgreSQL database on
+    the test server, dropped at the end of the session."""
+    if request.config.getoption("--db") == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(stem) / (stem + '.db')}"
+        return
+    url = sa.engine.make_url(_postgres_url())
+    name = f"incidents_{stem}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def _postgres_problem(url: str) -> str | None:
     engine = sa.create_engine(url)
     try:

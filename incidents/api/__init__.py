@@ -9,11 +9,13 @@ from incidents.api import (
     audit,
     authority,
     case,
+    contract,
     health,
     incidents,
     me,
     messages,
     police,
+    settings,
     stats,
     summaries,
     surveys,
@@ -32,6 +34,7 @@ BLUEPRINTS = [
     authority.blp,
     units.blp,
     users.blp,
+    settings.blp,
     me.blp,
     audit.blp,
     stats.blp,
@@ -50,6 +53,8 @@ def register(api) -> None:
         "receiptCode", {"type": "apiKey", "in": "header", "name": "X-Receipt-Code"}
     )
     _document_problem_json(api)
+    contract.install(api)
+    api.register_converter(stats.ChartNameConverter, stats.chart_name_schema)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
 

@@ -7,32 +7,44 @@ from flask import Response
 
 from incidents import auth
 from incidents.api.base import ApiView, Blueprint, authenticated, documents_errors
+from incidents.api.stats import (
+    BINARY,
+    CHART_NAME,
+    CSV,
+    PNG,
+    XLSX,
+    ChartNameConverter,
+    file_body,
+)
 from incidents.domain import Role, SummaryKind
 from incidents.errors import field_error
 from incidents.schemas.summaries import (
     ChartQuerySchema,
     SummaryCreateSchema,
+    SummaryCsvQuerySchema,
     SummaryListQuerySchema,
     SummaryReadQuerySchema,
     SummaryRunSchema,
     SummarySchema,
     SummaryWithContentSchema,
+    SummaryXlsxQuerySchema,
 )
 from incidents.services import summaries
 
 blp = Blueprint("summaries", __name__, description="Summaries made on a schedule or on demand")
+blp.record_once(
+    lambda state: state.app.url_map.converters.setdefault("chart_name", ChartNameConverter))
 
 FILE_FORMATS = {
     "200": {
-        "description": "JSON by default; format=csv (one table) or format=xlsx (all tables)",
+        "description": "JSON by default; format=csv (one table) or format=xlsx (all tables), "
+                       "or the routes ending in .csv and .xlsx",
         "content": {
             "application/json": {
                 "schema": {"$ref": "#/components/schemas/SummaryWithContent"}
             },
-            "text/csv": {"schema": {"type": "string"}},
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                "schema": {"type": "string", "format": "binary"}
-            },
+            CSV: {"schema": BINARY},
+            XLSX: {"schema": BINARY},
         },
     }
 }
@@ -82,23 +94,49 @@ class SummaryById(ApiView):
         """One summary: its tables as JSON (format=json, lang=sv|en), one table as CSV
         (format=csv&table=incidents|police|support|dark-figure) or the workbook (format=xlsx)"""
         summary = summaries.read(auth.current_user(), summary_id)
-        lang = args["lang"]
         if args["format"] == "json":
-            return summaries.in_language(summary, lang)
-        if summary.kind == SummaryKind.WORKSHOP.value:
-            raise field_error("format", "a workshop summary is JSON only")
-        if args["format"] == "xlsx":
-            return _download(summary, f"summary.{lang}.xlsx")
-        return _download(summary, f"{args['table']}.{lang}.csv")
+            return summaries.in_language(summary, args["lang"])
+        return _file(summary, args)
 
 
-@blp.route("/summaries/<int:summary_id>/charts/<string:name>.png")
+def _file(summary, args) -> Response:
+    if summary.kind == SummaryKind.WORKSHOP.value:
+        raise field_error("format", "a workshop summary is JSON only")
+    if args["format"] == "xlsx":
+        return _download(summary, f"summary.{args['lang']}.xlsx")
+    return _download(summary, f"{args['table']}.{args['lang']}.csv")
+
+
+@blp.route("/summaries/<int:summary_id>.csv")
+class SummaryCsv(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 404, 422)
+    @blp.arguments(SummaryCsvQuerySchema, location="query")
+    @blp.doc(responses=file_body(CSV, "The table as CSV"))
+    def get(self, args, summary_id):
+        """One table of a summary as CSV (a workshop summary is JSON only: 422)"""
+        summary = summaries.read(auth.current_user(), summary_id)
+        return _file(summary, {**args, "format": "csv"})
+
+
+@blp.route("/summaries/<int:summary_id>.xlsx")
+class SummaryXlsx(ApiView):
+    @authenticated(blp, Role.HR, Role.MANAGER)
+    @documents_errors(blp, 404, 422)
+    @blp.arguments(SummaryXlsxQuerySchema, location="query")
+    @blp.doc(responses=file_body(XLSX, "The workbook"))
+    def get(self, args, summary_id):
+        """Every table of a summary as one workbook (a workshop summary is JSON only: 422)"""
+        summary = summaries.read(auth.current_user(), summary_id)
+        return _file(summary, {**args, "format": "xlsx"})
+
+
+@blp.route(f"/summaries/<int:summary_id>/charts/{CHART_NAME}.png")
 class SummaryChart(ApiView):
     @authenticated(blp, Role.HR, Role.MANAGER)
     @documents_errors(blp, 404, 422)
     @blp.arguments(ChartQuerySchema, location="query")
-    @blp.response(200, content_type="image/png",
-                  description="The chart as it was drawn when the summary was made")
+    @blp.doc(responses=file_body(PNG, "The chart as it was drawn when the summary was made"))
     def get(self, args, summary_id, name):
         """A chart of a summary: incidents-by-form or police-reported-share"""
         summary = summaries.read(auth.current_user(), summary_id)

@@ -12,7 +12,7 @@ from incidents.api.base import (
     authenticated,
     documents_errors,
 )
-from incidents.api.stats import formats
+from incidents.api.stats import file_routes, formats
 from incidents.domain import REPORTING_ROLES, Role
 from incidents.schemas.surveys import (
     DarkFigureQuerySchema,
@@ -107,8 +107,16 @@ class DarkFigure(ApiView):
         """The dark figure three ways — survey reporting rate, two registers (Chapman) and
         police — for a unit tree and period or a survey (hr; managers for the units they
         lead). Small counts are suppressed; hr may ask for unsuppressed=true (audited)"""
-        body = dark_figure.dark_figure(auth.current_user(), args)
-        if args["format"] != "json":
-            # One row per figure, with its interval and method; notes on the About sheet.
-            return export.dark_figure_response(body, args["format"], args["lang"])
-        return body
+        return _dark_figure(args)
+
+
+def _dark_figure(args):
+    body = dark_figure.dark_figure(auth.current_user(), args)
+    if args["format"] != "json":
+        # One row per figure, with its interval and method; notes on the About sheet.
+        return export.dark_figure_response(body, args["format"], args["lang"])
+    return body
+
+
+file_routes(blp, "/stats/dark-figure", "DarkFigure", DarkFigureQuerySchema, _dark_figure,
+            roles=(Role.HR, Role.MANAGER), errors=(404,), summary="The dark figure")

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from incidents.models.anonymous import AnonymousPending
 from incidents.models.audit import AuditEntry
 from incidents.models.case import (
     AuthorityReport,
@@ -17,6 +18,7 @@ from incidents.models.incident import Incident, IncidentForm, ReferenceCounter
 from incidents.models.messaging import AnonymousReceipt, Message
 from incidents.models.organisation import Headcount, Unit, subtree_ids_query
 from incidents.models.outbox import OutboxMail
+from incidents.models.settings import Setting
 from incidents.models.summary import (
     ReminderDigest,
     SchedulerHeartbeat,
@@ -37,6 +39,7 @@ from incidents.models.users import UnitLeader, User, UserRole
 from incidents.models.web_session import WebSession
 from incidents.models.workshop import (
     Workshop,
+    WorkshopDevice,
     WorkshopParticipation,
     WorkshopRating,
     WorkshopTally,
@@ -56,9 +59,11 @@ def include_object(object_, name, type_, reflected, compare_to) -> bool:
 
 __all__ = [
     "WebSession",
+    "AnonymousPending",
     "AnonymousReceipt",
     "Message",
     "OutboxMail",
+    "Setting",
     "ReminderDigest",
     "SchedulerHeartbeat",
     "SchedulerJobStatus",
@@ -92,6 +97,7 @@ __all__ = [
     "SurveyResponse",
     "SurveyUnit",
     "Workshop",
+    "WorkshopDevice",
     "WorkshopParticipation",
     "WorkshopRating",
     "WorkshopTally",

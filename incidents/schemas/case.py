@@ -5,12 +5,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from incidents.domain import FollowUpType, Rating3, SupportType
+from incidents.domain import FollowUpType, IncidentStatus, Rating3, SupportType
 from incidents.schemas.common import (
     ID_RANGE,
     StrictSchema,
     UTCDateTime,
     enum_field,
+    enum_out,
     free_text_characters,
     no_control_characters,
 )
@@ -32,8 +33,8 @@ class ReopenSchema(StrictSchema):
 
 class StatusChangeSchema(ma.Schema):
     id = ma.fields.Integer()
-    from_status = ma.fields.String(allow_none=True)
-    to_status = ma.fields.String()
+    from_status = enum_out(IncidentStatus, allow_none=True)
+    to_status = enum_out(IncidentStatus)
     at = ma.fields.AwareDateTime()
     by_id = ma.fields.Integer(allow_none=True)
     reason = ma.fields.String(allow_none=True)
@@ -51,7 +52,7 @@ class FollowUpCreateSchema(StrictSchema):
 
 class FollowUpSchema(ma.Schema):
     id = ma.fields.Integer(attribute="entry.id")
-    type = ma.fields.String(attribute="entry.type")
+    type = enum_out(FollowUpType, attribute="entry.type")
     note = ma.fields.String(attribute="entry.note")
     occurred_at = ma.fields.AwareDateTime(attribute="entry.occurred_at")
     author_id = ma.fields.Integer(attribute="entry.author_id")
@@ -91,7 +92,7 @@ SupportMeasureUpdateSchema = StrictSchema.from_dict(
 class SupportMeasureSchema(ma.Schema):
     id = ma.fields.Integer()
     incident_id = ma.fields.Integer()
-    type = ma.fields.String()
+    type = enum_out(SupportType)
     offered_at = ma.fields.AwareDateTime()
     offered_by_id = ma.fields.Integer()
     accepted = ma.fields.Boolean(allow_none=True)
@@ -144,8 +145,8 @@ class SupportEvaluationInputSchema(StrictSchema):
 
 class SupportEvaluationSchema(ma.Schema):
     incident_id = ma.fields.Integer()
-    sufficient = ma.fields.String()
-    relevant = ma.fields.String()
+    sufficient = enum_out(Rating3)
+    relevant = enum_out(Rating3)
     felt_supported_by_employer = ma.fields.Integer()
     comment = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()

@@ -96,8 +96,31 @@ class QuerySchema(ma.Schema):
                 messages[key] = [f"Unknown query parameter; this operation takes: {known}."]
 
 
+class QueryList(ma.fields.List):
+    """A list in the query string, in either form a client may send it: repeated
+    (``group_by=category&group_by=month``, what OpenAPI's default ``style: form, explode: true``
+    makes generated clients send) or comma-separated (``group_by=category,month``), or both.
+    Every value counts; none is dropped. An empty parameter (``group_by=``) is an empty list."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [value]
+        if not ma.utils.is_collection(value):
+            raise self.make_error("invalid")
+        parts = [part for item in value if item != ""
+                 for part in (item.split(",") if isinstance(item, str) else [item])]
+        return super()._deserialize(parts, attr, data, **kwargs)
+
+
 def enum_field(enum: type[StrEnum], **kwargs) -> ma.fields.String:
     return ma.fields.String(validate=validate.OneOf(values(enum)), **kwargs)
+
+
+def enum_out(enum: type[StrEnum], **kwargs) -> ma.fields.String:
+    """A field of an answer that holds one of ``enum``'s values, said so in the OpenAPI
+    description (as the request's enum_field says it), so a client gets the same enum."""
+    metadata = {"enum": values(enum), **kwargs.pop("metadata", {})}
+    return ma.fields.String(metadata=metadata, **kwargs)
 
 
 def text(max_length: int, *, min_length: int = 0, **kwargs) -> ma.fields.String:

@@ -26,6 +26,7 @@ from incidents.schemas.common import (
     UTCDateTime,
     day_in_range,
     enum_field,
+    enum_out,
     free_text_characters,
     no_control_characters,
     strict_boolean,
@@ -122,17 +123,17 @@ class IncidentSchema(ma.Schema):
     police_flag = ma.fields.String(
         dump_only=True, metadata={"enum": [f.value for f in PoliceFlag]}
     )
-    category = ma.fields.String()
-    additional_categories = ma.fields.List(ma.fields.String())
+    category = enum_out(Category)
+    additional_categories = ma.fields.List(enum_out(Category))
     subcategory = ma.fields.String(allow_none=True)
-    perceived_influence_purpose = ma.fields.String()
+    perceived_influence_purpose = enum_out(PerceivedPurpose)
     occurred_at = ma.fields.AwareDateTime()
     unit_id = ma.fields.Integer()
     description = ma.fields.String()
-    location = ma.fields.String(allow_none=True)
-    perpetrator = ma.fields.String(allow_none=True)
-    channel = ma.fields.String(allow_none=True)
-    targeted_matter = ma.fields.String(allow_none=True)
+    location = enum_out(Location, allow_none=True)
+    perpetrator = enum_out(Perpetrator, allow_none=True)
+    channel = enum_out(Channel, allow_none=True)
+    targeted_matter = enum_out(TargetedMatter, allow_none=True)
     police_wanted = ma.fields.String(
         allow_none=True,
         metadata={"enum": [w.value for w in PoliceWish], "description": POLICE_WANTED_DESCRIPTION},
@@ -189,10 +190,10 @@ class SubcategorySchema(ma.Schema):
 
 
 class CategorySchema(ma.Schema):
-    code = ma.fields.String()
+    code = enum_out(Category)
     label = ma.fields.Nested(LabelSchema)
     description = ma.fields.Nested(LabelSchema)
-    police_flag = ma.fields.String()
+    police_flag = enum_out(PoliceFlag)
     subcategories = ma.fields.List(ma.fields.Nested(SubcategorySchema))
 
 

@@ -8,10 +8,11 @@ from marshmallow import validate
 from incidents.domain import (
     MESSAGE_SENDER_LABELS,
     STATUS_LABELS,
+    Category,
     IncidentStatus,
     MessageSender,
 )
-from incidents.schemas.common import StrictSchema, free_text_characters
+from incidents.schemas.common import StrictSchema, enum_out, free_text_characters
 from incidents.schemas.incidents import report_fields
 
 MESSAGE_MAX = 5_000
@@ -45,7 +46,11 @@ class MessageCreateSchema(StrictSchema):
 class AnonymousMessageSchema(ma.Schema):
     """A message as the anonymous reporter sees it: who wrote it by side, not by name."""
 
-    id = ma.fields.Integer()
+    id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "null for the anonymous reporter's own message while it "
+                                 "waits for the next full hour"},
+    )
     sender = ma.fields.String(metadata={"enum": [s.value for s in MessageSender]})
     sender_label = ma.fields.Function(
         lambda m: _sender_label(m.sender), metadata={"description": "sv and en"}
@@ -55,6 +60,28 @@ class AnonymousMessageSchema(ma.Schema):
         attribute="created_at",
         metadata={"description": "The reporter's own messages: the hour only"},
     )
+
+
+class AnonymousThreadMessageSchema(AnonymousMessageSchema):
+    """A message in the anonymous reporter's view of the thread, which also holds their own
+    messages that wait for the next full hour."""
+
+    published = ma.fields.Function(
+        lambda m: getattr(m, "published", True),
+        metadata={"type": "boolean",
+                  "description": "false while the message waits for the next full hour; the "
+                                 "case handlers see it from then on"},
+    )
+    reaches_case_handlers_at = ma.fields.Function(
+        lambda m: _hour(getattr(m, "reaches_handlers_at", None)),
+        metadata={"type": "string", "format": "date-time", "nullable": True,
+                  "description": "When a waiting message reaches the case handlers; null once "
+                                 "it has"},
+    )
+
+
+def _hour(moment) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 class MessageSchema(AnonymousMessageSchema):
@@ -112,7 +139,7 @@ AnonymousReportCreateSchema = StrictSchema.from_dict(
 
 
 class AnonymousStatusChangeSchema(ma.Schema):
-    status = ma.fields.String(attribute="to_status")
+    status = enum_out(IncidentStatus, attribute="to_status")
     status_label = ma.fields.Function(lambda c: _status_label(c.to_status))
     at = ma.fields.AwareDateTime()
 
@@ -122,11 +149,11 @@ class AnonymousReportSchema(ma.Schema):
     not the case handlers' follow-up."""
 
     reference = ma.fields.String(attribute="incident.reference")
-    status = ma.fields.String(attribute="incident.status")
+    status = enum_out(IncidentStatus, attribute="incident.status")
     status_label = ma.fields.Function(lambda r: _status_label(r["incident"].status))
-    category = ma.fields.String(attribute="incident.category")
+    category = enum_out(Category, attribute="incident.category")
     additional_categories = ma.fields.List(
-        ma.fields.String(), attribute="incident.additional_categories"
+        enum_out(Category), attribute="incident.additional_categories"
     )
     occurred_at = ma.fields.AwareDateTime(attribute="incident.occurred_at")
     unit_id = ma.fields.Integer(attribute="incident.unit_id")
@@ -134,6 +161,15 @@ class AnonymousReportSchema(ma.Schema):
         attribute="incident.created_at", metadata={"description": "The hour only"}
     )
     status_history = ma.fields.List(ma.fields.Nested(AnonymousStatusChangeSchema))
+    published = ma.fields.Boolean(
+        metadata={"description": "false while the report waits for the next full hour: "
+                                 "anonymous reports reach the case handlers at the full hour"},
+    )
+    reaches_case_handlers_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "When a waiting report reaches the case handlers (the full "
+                                 "hour after it was received); null once it has"},
+    )
 
 
 class AnonymousReceiptSchema(AnonymousReportSchema):

@@ -4,7 +4,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from incidents.domain import UnitKind
-from incidents.schemas.common import ID_RANGE, StrictSchema, enum_field, no_control_characters
+from incidents.schemas.common import (
+    ID_RANGE,
+    StrictSchema,
+    enum_field,
+    enum_out,
+    no_control_characters,
+)
 
 
 class HeadcountSchema(ma.Schema):
@@ -15,7 +21,7 @@ class HeadcountSchema(ma.Schema):
 class UnitSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String()
-    kind = ma.fields.String()
+    kind = enum_out(UnitKind)
     parent_id = ma.fields.Integer(allow_none=True)
     headcounts = ma.fields.List(ma.fields.Nested(HeadcountSchema), dump_only=True)
     created_at = ma.fields.AwareDateTime(dump_only=True)

@@ -10,6 +10,7 @@ from incidents.schemas.common import (
     QuerySchema,
     StrictSchema,
     enum_field,
+    enum_out,
     no_control_characters,
     strict_boolean,
 )
@@ -19,7 +20,7 @@ class UserSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.String()
     name = ma.fields.String()
-    roles = ma.fields.List(ma.fields.String())
+    roles = ma.fields.List(enum_out(Role))
     unit_id = ma.fields.Integer(allow_none=True)
     leads_unit_ids = ma.fields.List(ma.fields.Integer())
     active = ma.fields.Boolean()

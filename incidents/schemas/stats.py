@@ -7,10 +7,9 @@ from datetime import date
 import marshmallow as ma
 from dateutil.relativedelta import relativedelta
 from marshmallow import validate
-from webargs.fields import DelimitedList
 
 from incidents.clock import to_local, utcnow
-from incidents.schemas.common import ID_RANGE, QuerySchema, day_in_range
+from incidents.schemas.common import ID_RANGE, QueryList, QuerySchema, day_in_range
 from incidents.stats.incidents import DIMENSIONS
 from incidents.stats.measures import KEYS as MEASURE_KEYS
 
@@ -56,10 +55,10 @@ class StatsQuerySchema(QuerySchema):
 
 
 class IncidentStatsQuerySchema(StatsQuerySchema):
-    group_by = DelimitedList(
+    group_by = QueryList(
         ma.fields.String(validate=validate.OneOf(DIMENSIONS)),
         load_default=list,
-        metadata={"description": "Comma-separated: " + ", ".join(DIMENSIONS)},
+        metadata={"description": "Repeated or comma-separated: " + ", ".join(DIMENSIONS)},
     )
     anonymous = _bool(
         allow_none=True,
@@ -68,10 +67,10 @@ class IncidentStatsQuerySchema(StatsQuerySchema):
 
 
 class PoliceStatsQuerySchema(StatsQuerySchema):
-    group_by = DelimitedList(
+    group_by = QueryList(
         ma.fields.String(validate=validate.OneOf(MEASURE_KEYS)),
         load_default=lambda: ["category", "unit"],
-        metadata={"description": "Comma-separated: " + ", ".join(MEASURE_KEYS)
+        metadata={"description": "Repeated or comma-separated: " + ", ".join(MEASURE_KEYS)
                   + "; default category,unit"},
     )
 
@@ -88,10 +87,10 @@ class ChartQuerySchema(StatsQuerySchema):
 
 
 class SupportStatsQuerySchema(StatsQuerySchema):
-    group_by = DelimitedList(
+    group_by = QueryList(
         ma.fields.String(validate=validate.OneOf(["unit", "month", "tertial", "year"])),
         load_default=list,
-        metadata={"description": "Comma-separated: unit, month, tertial, year"},
+        metadata={"description": "Repeated or comma-separated: unit, month, tertial, year"},
     )
 
 

@@ -32,8 +32,12 @@ def _year_in_range(value: str) -> None:
 class SummaryListQuerySchema(QuerySchema):
     kind = enum_field(SummaryKind)
     period = ma.fields.String(
-        validate=validate.Length(max=20),
-        metadata={"description": "2026-T2, 2026-05, or a workshop's date"},
+        validate=[validate.Length(max=20),
+                  validate.Regexp(r"\A[0-9]{4}-(T[1-3]|[0-9]{2}|[0-9]{2}-[0-9]{2})\Z",
+                                  error="a tertial (2026-T2), a month (2026-05) or a "
+                                        "workshop's date (2026-03-12)")],
+        metadata={"description": "2026-T2, 2026-05, or a workshop's date",
+                  "pattern": r"^[0-9]{4}-(T[1-3]|[0-9]{2}|[0-9]{2}-[0-9]{2})$"},
     )
     unit_id = ma.fields.Integer(
         validate=ID_RANGE, metadata={"description": "Summaries of this unit"}
@@ -51,7 +55,10 @@ class SummaryCreateSchema(StrictSchema):
                   validate.Regexp(r"\A\d{4}-(T[1-3]|\d{2})\Z",
                                   error="a tertial (2026-T2) or a month (2026-05)"),
                   _year_in_range],
-        metadata={"description": "A tertial (2026-T2) or a month (2026-05) that has ended"},
+        # The same rule written for OpenAPI's (ECMA-262) regular expressions, which have no
+        # \A and \Z; Python's $ would also match before a final line break.
+        metadata={"description": "A tertial (2026-T2) or a month (2026-05) that has ended",
+                  "pattern": r"^\d{4}-(T[1-3]|\d{2})$"},
     )
     unit_ids = ma.fields.List(
         ma.fields.Integer(strict=True, validate=ID_RANGE),
@@ -68,6 +75,23 @@ class SummaryReadQuerySchema(QuerySchema):
         validate=validate.OneOf(TABLES),
         metadata={"description": "Which table format=csv gives"},
     )
+
+
+class SummaryCsvQuerySchema(QuerySchema):
+    """GET /summaries/{id}.csv: one table of the summary as CSV."""
+
+    lang = ma.fields.String(load_default="en", validate=validate.OneOf(["sv", "en"]))
+    table = ma.fields.String(
+        load_default="incidents",
+        validate=validate.OneOf(TABLES),
+        metadata={"description": "Which table"},
+    )
+
+
+class SummaryXlsxQuerySchema(QuerySchema):
+    """GET /summaries/{id}.xlsx: the workbook of every table."""
+
+    lang = ma.fields.String(load_default="en", validate=validate.OneOf(["sv", "en"]))
 
 
 class ChartQuerySchema(QuerySchema):
@@ -94,7 +118,9 @@ class SummarySchema(ma.Schema):
     requested_by_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.AwareDateTime()
     files = ma.fields.List(ma.fields.Nested(SummaryFileSchema))
-    links = ma.fields.Method("_links")
+    links = ma.fields.Method("_links", metadata={
+        "type": "object", "additionalProperties": {"type": "string"}, "required": ["self"],
+        "description": "self; for a tertial or monthly summary also xlsx, csv and each chart"})
 
     def _kind_label(self, summary) -> dict[str, str]:
         label = SUMMARY_KIND_LABELS[SummaryKind(summary.kind)]

@@ -1,6 +1,6 @@
 """Access matrix: every endpoint in incidents/api × every role × in and out of scope.
 
-This file holds the foundation's endpoints (units, users, me, audit, incidents) and the
+This file holds the foundation's endpoints (units, users, settings, me, audit, incidents) and the
 table-driven machinery the other parts share: test_access_matrix_case.py (the parts of a case),
 test_access_matrix_anonymous.py, test_access_matrix_stats.py (statistics, surveys, workshops,
 summaries). test_access_matrix_coverage.py fails for an endpoint that none of them covers.
@@ -231,6 +231,22 @@ GATES = [
         "PATCH",
         "/api/v1/users/{employee_b1}",
         {"name": "Nytt Namn"},
+        only(200, "admin", "admin_hr"),
+    ),
+    Gate("settings-read-admin-only", "GET", "/api/v1/settings", None,
+         only(200, "admin", "admin_hr")),
+    Gate(
+        "settings-change-admin-only",
+        "PATCH",
+        "/api/v1/settings",
+        {"ACKNOWLEDGE_WITHIN_HOURS": 36},
+        only(200, "admin", "admin_hr"),
+    ),
+    Gate(
+        "settings-reset-admin-only",
+        "DELETE",
+        "/api/v1/settings/ACKNOWLEDGE_WITHIN_HOURS",
+        None,
         only(200, "admin", "admin_hr"),
     ),
     Gate("me-any-signed-in", "GET", "/api/v1/me", None, everyone(200)),

@@ -82,6 +82,6 @@ def test_a_new_endpoint_without_a_row_fails_the_guard(app):
         for rule in app.url_map.iter_rules()
     ]
     url_map = Map([*copied, Rule("/api/v1/incidents/<int:incident_id>/export", methods=["GET"],
-                                 endpoint="new")])
+                                 endpoint="new")], converters=app.url_map.converters)
 
     assert uncovered(url_map, MATRIX) == ["GET /api/v1/incidents/<int:incident_id>/export"]

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from incidents.models import Summary, SummaryFile, Survey, SurveyUnit, Workshop, WorkshopUnit
+from incidents.stats.export import XLSX
 from tests.api.test_access_matrix import (
     BAD_TOKEN,
     NO_TOKEN,
@@ -103,6 +104,14 @@ STATS_ROWS = [
     Row("GET", "/api/v1/stats/dark-figure", {**STATS, "manager_survey_beyond": 403},
         who={"manager_survey_beyond": Who("manager_a", query={"survey_id": "{survey_forv}"})}),
     Row("GET", "/api/v1/stats/charts/incidents-by-form.png", CHART, query={"period": "year"}),
+    # The files of each table on routes of their own (docs/integrating.md), by the same rules;
+    # like the chart, without the columns that only repeat the tables'.
+    *[Row("GET", f"/api/v1/stats/{table}.{extension}", CHART)
+      for table in ("incidents", "police", "support") for extension in ("csv", "xlsx")],
+    *[Row("GET", f"/api/v1/stats/dark-figure.{extension}",
+          {**CHART, "manager_survey_beyond": 403},
+          who={"manager_survey_beyond": Who("manager_a", query={"survey_id": "{survey_forv}"})})
+      for extension in ("csv", "xlsx")],
 ]
 
 # -- surveys, IA counts, workshops, summaries ---------------------------------------------------
@@ -234,6 +243,11 @@ ROWS = [
         who=SUMMARY_COLUMNS),
     Row("GET", "/api/v1/summaries/{summary}/charts/incidents-by-form.png", SUMMARY,
         on={"summary": "summary_dept_a"}, who=SUMMARY_COLUMNS),
+    # a workshop's summary is JSON only: its files are a 422 for whoever may read it
+    Row("GET", "/api/v1/summaries/{summary}.csv", {**SUMMARY, "hr_workshop": 422},
+        on={"summary": "summary_dept_a"}, who=SUMMARY_COLUMNS),
+    Row("GET", "/api/v1/summaries/{summary}.xlsx", {**SUMMARY, "hr_workshop": 422},
+        on={"summary": "summary_dept_a"}, who=SUMMARY_COLUMNS),
 ]
 
 #: Every (method, path) this file covers, for the coverage guard.
@@ -275,7 +289,11 @@ def stats_world(app, client, make, org, db_session) -> Matrix:
             period_end=date(2025, 4, 30), origin="schedule",
             content={"period": "2025-T1", "sv": {}, "en": {}},
             files=[SummaryFile(name="incidents-by-form.en.png", media_type="image/png",
-                               size=8, content=b"\x89PNG\r\n\x1a\n")],
+                               size=8, content=b"\x89PNG\r\n\x1a\n"),
+                   SummaryFile(name="incidents.en.csv", media_type="text/csv",
+                               size=4, content=b"a,b\n"),
+                   SummaryFile(name="summary.en.xlsx", media_type=XLSX, size=2,
+                               content=b"PK")],
         )
         db_session.add(summary)
         db_session.flush()

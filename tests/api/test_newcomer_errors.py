@@ -20,7 +20,7 @@ def _operations_with_query(client) -> list[tuple[str, list[str]]]:
         for method, operation in item.items():
             if method == "parameters":
                 continue
-            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+            names = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"]
             if names:
                 found.append((f"{method.upper()} {path}", names))
     return found

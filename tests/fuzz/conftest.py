@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from incidents.extensions import limiter
 from incidents.models import Incident
+from tests.anonymous_helpers import publish_held
 from tests.factories import Org, build_org
 
 
@@ -78,6 +79,7 @@ def world(client, make, db_session, monkeypatch) -> World:
     period = _last_month()
     run = _ok(client.post("/api/v1/summaries", headers=hr, json={
         "kind": "monthly", "period": period, "unit_ids": [org.dept_a.id]}), 201)
+    publish_held()  # the anonymous report as the next full hour makes it an incident
     anonymous_id = db_session.scalar(
         select(Incident.id).where(Incident.reference == anonymous["reference"]))
     spare = make.unit("Tom enhet", "enhet", org.b1)  # deletable

@@ -184,6 +184,17 @@ def test_a_forged_workshop_cursor_is_422(client, make, org):
     _problem(r, 422, "cursor")
 
 
+@pytest.mark.parametrize("period", ["%C2%B2", "%D9%A1%D9%A1%D9%A1%D9%A1-01", "2026", "2026-5",
+                                    "2026-T4x", "x2026-01"])
+def test_a_summary_period_filter_that_is_no_period_is_422(client, make, org, period):
+    """"²" and Arabic-Indic digits are not digits of a period; a filter that can match nothing
+    is a mistake to be told, not an empty list."""
+    _problem(client.get(f"/api/v1/summaries?period={period}", headers=make.headers(org.hr)),
+             422, "period")
+    ok = client.get("/api/v1/summaries?period=2026-03-12", headers=make.headers(org.hr))
+    assert ok.status_code == 200
+
+
 @pytest.mark.parametrize(("path", "field"), [
     ("/api/v1/summaries?period=%00", "period"),
     ("/api/v1/summaries?kind=monthly&period=2026-01%00", "period"),

@@ -25,7 +25,8 @@ from incidents.api.base import etag_of
 from incidents.clock import to_local
 from incidents.extensions import limiter
 from incidents.models import CheckIn, Incident
-from incidents.services import summaries
+from incidents.services import settings, summaries
+from tests.anonymous_helpers import publish_held
 
 API = "/api/v1"
 
@@ -337,6 +338,20 @@ def change_user(w: World) -> Call:
                       "leads_unit_ids": [w.org.b1.id], "active": True})
 
 
+def change_settings(w: World) -> Call:
+    etag = w.client.get(f"{API}/settings", headers=w.headers(w.org.admin)).headers["ETag"]
+    return Call(w.headers(w.org.admin, **{"If-Match": etag}), body={
+        "ACKNOWLEDGE_WITHIN_HOURS": 48, "RETENTION_AFTER_CLOSE_DAYS": 730,
+        "CHECK_IN_OFFSETS": ["2d", "2w", "6m"]})
+
+
+def reset_setting(w: World) -> Call:
+    """A setting changed in the service, to go back to the environment's value."""
+    settings.change(w.org.admin, {"POLICE_DECISION_DAYS": 3})
+    w.session.commit()
+    return Call(w.headers(w.org.admin), {"key": "POLICE_DECISION_DAYS"})
+
+
 def _survey(w: World) -> dict[str, Any]:
     return {"title": "Utsatthet 2026", "unit_ids": [w.org.a1.id], "reference_months": 12,
             "opens_at": moment(hours=-1), "closes_at": moment(days=30)}
@@ -394,7 +409,9 @@ def tally_workshop(w: World) -> Call:
 
 
 def incident_as_manager(w: World, call: Call, answer) -> Any:
-    """An anonymous report's answer is the receipt; the case handler reads the description."""
+    """An anonymous report's answer is the receipt; the case handler reads the description
+    once the report is published (at the full hour; here at once)."""
+    publish_held()
     incident_id = w.session.scalar(
         select(Incident.id).where(Incident.reference == answer.get_json()["reference"]))
     return w.step("GET", f"/incidents/{incident_id}", w.org.manager_a).get_json()
@@ -470,6 +487,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("PATCH", f"{API}/users/<int:user_id>", change_user,
              text=(Text("name"), Text("email", injection=False)),
              ids=("unit_id", "leads_unit_ids")),
+    Endpoint("PATCH", f"{API}/settings", change_settings),
+    Endpoint("DELETE", f"{API}/settings/<string:key>", reset_setting),
     Endpoint("POST", f"{API}/surveys", create_survey,
              text=(Text("title"),), times=WINDOW, ids=("unit_ids",)),
     Endpoint("POST", f"{API}/surveys/<int:survey_id>/responses", answer_survey),

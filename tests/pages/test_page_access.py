@@ -18,7 +18,8 @@ from tests.pages.conftest import report_form
 # about the units they lead; everyone else 403, as the API's statistics), "hr" (the hr role
 # only, everyone else 403), "participant" (employee, manager or hr of a unit the survey or
 # workshop is for; everyone else 403, as the API's answers and ratings:
-# tests/pages/test_hr_pages.py).
+# tests/pages/test_hr_pages.py), "room" (a workshop's short link: anyone, no sign-in; a code that
+# is no workshop's is 404).
 PAGES = {
     ("GET", "/"): "public",
     ("GET", "/signin"): "public",
@@ -70,6 +71,7 @@ PAGES = {
     ("POST", "/admin/users/<int:user_id>"): "admin",
     ("POST", "/admin/users/<int:user_id>/active"): "admin",
     ("GET", "/admin/settings"): "admin",
+    ("POST", "/admin/settings"): "admin",
     ("GET", "/statistics"): "statistics",
     ("GET", "/statistics/charts/<any('incidents-by-form', 'police-reported-share'):name>.png"):
         "statistics",
@@ -86,9 +88,10 @@ PAGES = {
     ("POST", "/workshops"): "hr",
     ("GET", "/workshops/<int:workshop_id>"): "hr",
     ("POST", "/workshops/<int:workshop_id>/tally"): "hr",
-    ("GET", "/w/<int:workshop_id>"): "participant",
-    ("POST", "/w/<int:workshop_id>"): "participant",
-    ("GET", "/w/<int:workshop_id>/thanks"): "signed in",
+    ("GET", "/workshops/<int:workshop_id>/count"): "hr",
+    ("GET", "/w/<room_code>"): "room",
+    ("POST", "/w/<room_code>"): "room",
+    ("POST", "/w/<room_code>/usefulness"): "room",
     ("GET", "/dev/signin"): "dev",
     ("POST", "/dev/signin"): "dev",
     ("POST", "/dev/demo-organisation"): "dev",
@@ -171,6 +174,21 @@ def test_public_pages_need_no_sign_in(pages, method, rule):
     response = (pages.get(_path(rule, 1)) if method == "GET" else pages.post(_path(rule, 1), {}))
     assert response.status_code not in {401, 403, 404, 500}
     if not rule.startswith("/signin"):  # without a provider configured, sign-in is the page
+        assert response.headers.get("Location") != "/signin"
+
+
+@pytest.mark.parametrize(("method", "rule"), [k for k, who in PAGES.items() if who == "room"])
+def test_a_workshop_room_needs_no_sign_in_but_a_real_code(pages, make, org, db_session,
+                                                         method, rule):
+    """Anyone in the room rates without an account; a code that is no workshop's is 404 (and
+    the workshop's id is not its code)."""
+    workshop = make.workshop(org.hr, [org.dept_a])
+    pages.get(f"/w/{workshop.room_code}")  # the form token and the device cookie
+    for code, wanted in ((workshop.room_code, {200, 303, 422}), (str(workshop.id), {404}),
+                         ("zzzzzz", {404})):
+        path = rule.replace("<room_code>", code)
+        response = pages.get(path) if method == "GET" else pages.post(path, {})
+        assert response.status_code in wanted, (path, response.status_code)
         assert response.headers.get("Location") != "/signin"
 
 

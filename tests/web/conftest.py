@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from tests.mail.smtp import free_port
 from tests.web import browser as web
@@ -111,22 +109,9 @@ def oidc_provider(ports: Ports, tmp_path_factory) -> Iterator[OidcProvider]:
 def live_database(request, tmp_path_factory) -> Iterator[str]:
     """A database of the live server's own: a SQLite file, or a new PostgreSQL database on
     the test server, dropped at the end of the session."""
-    if request.config.getoption("--db") == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
-        return
-    from tests.conftest import _postgres_url
+    from tests.conftest import database_of_its_own
 
-    url = sa.engine.make_url(_postgres_url())
-    name = f"incidents_web_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from database_of_its_own(request, tmp_path_factory, "web")
 
 
 @pytest.fixture(scope="session")
