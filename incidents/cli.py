@@ -45,15 +45,25 @@ def _fail(message: str) -> None:
 )
 @click.option("--unit", "unit_id", type=int, default=None, help="Home unit id.")
 @click.option("--leads", "leads", type=int, multiple=True, help="Unit id the user leads.")
-def add_user(email: str, name: str, roles: tuple[str, ...], unit_id: int | None, leads):
-    """Register a user (the first admin is made this way)."""
+@click.option("--hr-for", "hr_for", type=int, multiple=True,
+              help="Unit id the hr role is held for (with everything below it).")
+@click.option("--statistics-for", "statistics_for", type=int, multiple=True,
+              help="Unit id the statistics_reader role is held for.")
+@click.option("--admin-for", "admin_for", type=int, multiple=True,
+              help="Unit id the admin role is held for.")
+def add_user(email: str, name: str, roles: tuple[str, ...], unit_id: int | None, leads,
+             hr_for, statistics_for, admin_for):
+    """Register a user (the first one, a platform_admin, is made this way)."""
     from incidents.schemas.people import UserCreateSchema
 
     payload = {"email": email, "name": name, "roles": list(dict.fromkeys(roles))}
     if unit_id is not None:
         payload["unit_id"] = unit_id
-    if leads:
-        payload["leads_unit_ids"] = list(leads)
+    for field, given in (("leads_unit_ids", leads), ("hr_unit_ids", hr_for),
+                         ("statistics_unit_ids", statistics_for),
+                         ("admin_unit_ids", admin_for)):
+        if given:
+            payload[field] = list(given)
     errors = UserCreateSchema().validate(payload)
     if errors:
         _fail("; ".join(f"{field}: {', '.join(map(str, msgs))}" for field, msgs in errors.items()))

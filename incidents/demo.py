@@ -25,6 +25,7 @@ from flask import current_app
 
 from incidents.clock import local_midnight, utcnow
 from incidents.domain import (
+    ASSIGNED_ROLES,
     Category,
     Location,
     PerceivedPurpose,
@@ -42,6 +43,7 @@ from incidents.models import (
     IncidentForm,
     ReferenceCounter,
     Unit,
+    UnitAssignment,
     UnitLeader,
     User,
     UserRole,
@@ -151,10 +153,14 @@ def load(plan: DemoPlan) -> DemoResult:
 # -- the organisation ----------------------------------------------------------------------
 
 
-def _person(name: str, email: str, roles: list[Role], unit: Unit, leads: list[Unit] = ()):
+def _person(name: str, email: str, roles: list[Role], unit: Unit, leads: list[Unit] = (),
+            reach: list[Unit] = ()):
+    """``reach``: the units the hr / statistics_reader / admin role is held for."""
     user = User(email=f"{email}@{DEMO_DOMAIN}", name=name, unit_id=unit.id)
     user.role_rows = [UserRole(role=role.value) for role in roles]
     user.leadership_rows = [UnitLeader(unit_id=led.id) for led in leads]
+    user.assignment_rows = [UnitAssignment(role=role.value, unit_id=held.id)
+                            for role in roles if role in ASSIGNED_ROLES for held in reach]
     db.session.add(user)
     return user
 
@@ -203,8 +209,8 @@ def _organisation(plan: DemoPlan, until: date, result: DemoResult):
                           [Role.EMPLOYEE], enhet)
         for enhet in enheter
     }
-    _person("HR Demo", "hr", [Role.HR], root)
-    _person("Admin Demo", "admin", [Role.ADMIN], root)
+    _person("HR Demo", "hr", [Role.HR], root, reach=[root])
+    _person("Admin Demo", "admin", [Role.ADMIN], root, reach=[root])
     result.users = len(manager_of) + len(leaves) + 2
     first = enheter[0]
     result.employee_email = f"medarbetare.{first.id}@{DEMO_DOMAIN}"

@@ -238,18 +238,30 @@ class TargetedMatter(StrEnum):
 
 
 class Role(StrEnum):
+    """What a person may do. hr, statistics_reader and admin are held for parts of the
+    organisation (a unit and everything below it, ``UnitAssignment``), as a manager leads units;
+    platform_admin administers the whole deployment, every organisation in it
+    (docs/roles-and-access.md)."""
+
     EMPLOYEE = "employee"
     MANAGER = "manager"
     HR = "hr"
+    STATISTICS_READER = "statistics_reader"
     ADMIN = "admin"
+    PLATFORM_ADMIN = "platform_admin"
 
 
 ROLE_LABELS: dict[Role, Label] = {
     Role.EMPLOYEE: Label("Medarbetare", "Employee"),
     Role.MANAGER: Label("Chef", "Manager"),
     Role.HR: Label("HR", "HR"),
+    Role.STATISTICS_READER: Label("Statistikläsare", "Statistics reader"),
     Role.ADMIN: Label("Administratör", "Administrator"),
+    Role.PLATFORM_ADMIN: Label("Plattformsadministratör", "Platform administrator"),
 }
+
+# Roles held for units (a unit and its subtree); the manager's units are the ones they lead.
+ASSIGNED_ROLES = (Role.HR, Role.STATISTICS_READER, Role.ADMIN)
 
 # Roles that may report incidents: everyone who works in the organisation. A pure admin account
 # is a technical role and has no incident access unless it also holds one of these.
@@ -428,6 +440,33 @@ class AuditAction(StrEnum):
 class AuditOutcome(StrEnum):
     OK = "ok"
     DENIED = "denied"
+
+
+class AuditRecord(StrEnum):
+    """Which kind of record an audit entry is about: what decides who may list the entry
+    (incidents/access/audit.py). The entry's detail names the kind and what was done, never a
+    fact of the case."""
+
+    # Parts of a case (the entry names its incident).
+    INCIDENT = "incident"
+    STATUS = "status"
+    FOLLOW_UP = "follow_up"
+    SUPPORT = "support"
+    CHECK_IN = "check_in"
+    SUPPORT_EVALUATION = "support_evaluation"
+    POLICE_REPORT = "police_report"
+    AUTHORITY_REPORTS = "authority_reports"
+    MESSAGES = "messages"
+    # Administration (users, units, head-counts, settings).
+    USER = "user"
+    UNIT = "unit"
+    HEADCOUNT = "headcount"
+    SETTING = "setting"
+    # Surveys, workshops, summaries and statistics (the entry names a unit, not an incident).
+    SURVEY = "survey"
+    WORKSHOP = "workshop"
+    SUMMARY = "summary"
+    STATISTICS = "statistics"
 
 
 def values(enum: type[StrEnum]) -> list[str]:

@@ -63,6 +63,8 @@ JOBS = (
             (("minutes", 1),), "every minute"),
     JobSpec("manager_reminders", "scheduler.jobs:manager_reminders", "cron",
             (("hour", 7), ("minute", 0)), "07:00 every day"),
+    JobSpec("unanswered_units", "scheduler.jobs:unanswered_units", "cron",
+            (("hour", 7), ("minute", 5)), "07:05 every day"),
     # 03:30 exists exactly once on both daylight-saving days (02:00–03:00 is skipped in
     # March and repeated in October).
     JobSpec("retention", "scheduler.jobs:retention", "cron",

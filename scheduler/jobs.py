@@ -125,6 +125,20 @@ def manager_reminders() -> int:
 
 
 @job
+def unanswered_units():
+    """07:05: the units where nobody would be responsible for a report (no active manager at
+    or above, no active hr reaching them) are logged as a warning and mailed to the admins who
+    administer them and to platform admins, once per person and day; nothing while there are
+    none."""
+    from incidents.services import unanswered
+
+    run = unanswered.daily_check(utcnow())
+    if run.units:
+        log.info("unanswered units: %d, %d admins mailed", len(run.units), len(run.mailed))
+    return run
+
+
+@job
 def retention() -> int:
     """03:30 nightly: anonymise incidents closed longer ago than RETENTION_AFTER_CLOSE_DAYS
     (nothing when it is not set)."""

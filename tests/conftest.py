@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import uuid
 
+# pandas is imported lazily by the service (incidents/stats); tests freeze the clock, and a C
+# extension that initialises while freezegun has replaced datetime crashes: import it first.
+import pandas  # noqa: F401
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient

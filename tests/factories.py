@@ -6,8 +6,11 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from incidents.auth import issue_local_token
-from incidents.models import Unit, UnitLeader, User, UserRole, Workshop
+from incidents.domain import ASSIGNED_ROLES
+from incidents.models import Unit, UnitAssignment, UnitLeader, User, UserRole, Workshop
 from incidents.services import reporting, workshops
 
 _seq = itertools.count(1)
@@ -32,9 +35,12 @@ class Factory:
         *roles: str,
         unit: Unit | None = None,
         leads: tuple[Unit, ...] = (),
+        reach: tuple[Unit, ...] | None = None,
         email: str | None = None,
         active: bool = True,
     ) -> User:
+        """A user with these roles. hr, statistics_reader and admin are held for ``reach``
+        (default: every root that exists now, as the migration gave existing hr)."""
         n = next(_seq)
         user = User(
             email=email or f"user{n}@stad.example",
@@ -44,6 +50,14 @@ class Factory:
         )
         user.role_rows = [UserRole(role=r) for r in (roles or ("employee",))]
         user.leadership_rows = [UnitLeader(unit_id=u.id) for u in leads]
+        if reach is None:
+            roots = self.session.scalars(select(Unit).where(Unit.parent_id.is_(None))).all()
+            reach = tuple(roots)
+        user.assignment_rows = [
+            UnitAssignment(role=r, unit_id=u.id)
+            for r in dict.fromkeys(roles) if r in {a.value for a in ASSIGNED_ROLES}
+            for u in reach
+        ]
         self.session.add(user)
         self.session.commit()
         return user
@@ -105,6 +119,7 @@ class Org:
     hr: User
     admin: User
     admin_hr: User
+    platform_admin: User
 
 
 def build_org(make: Factory) -> Org:
@@ -131,4 +146,5 @@ def build_org(make: Factory) -> Org:
         hr=make.user("employee", "hr", unit=forv),
         admin=make.user("admin"),
         admin_hr=make.user("admin", "hr"),
+        platform_admin=make.user("platform_admin"),
     )

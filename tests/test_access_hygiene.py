@@ -19,6 +19,8 @@ PATTERNS = {
         r"(set|in|any|all)\(\s*\w+\.leads_unit_ids|in \w+\.leads_unit_ids\b"),
     "compares reporter ids for access": re.compile(
         r"(reporter_id|on_behalf_of_id|exposed_user_id)\s*[!=]=\s*\w*user\w*\.id"),
+    "decides by the units a role is held for": re.compile(
+        r"assigned_unit_ids\(|\.(hr|statistics|admin)_unit_ids\b|(?<!User)\.assignment_rows\b"),
 }
 
 # Where the words occur for another reason, with the reason.
@@ -34,6 +36,14 @@ ALLOWED = {
     # Statistics rows: each selected unit's sub-units, for grouping (the selection itself is
     # the access module's).
     ("incidents/stats/scope.py", "walks the unit tree in memory"),
+    # Where the units a role is held for are defined (the model), administered (the users'
+    # service, the admin pages), given to the demo people and to the scheduler's reader (hr at
+    # every root).
+    ("incidents/models/users.py", "decides by the units a role is held for"),
+    ("incidents/services/people.py", "decides by the units a role is held for"),
+    ("incidents/web/admin.py", "decides by the units a role is held for"),
+    ("incidents/services/summaries.py", "decides by the units a role is held for"),
+    ("incidents/demo.py", "decides by the units a role is held for"),
 }
 
 
@@ -59,6 +69,7 @@ def test_the_patterns_catch_what_they_are_for():
         "walks the unit tree in memory": "tree.is_within(unit_id, led)",
         "decides by the units a manager leads": "led = set(user.leads_unit_ids)",
         "compares reporter ids for access": "Incident.reporter_id == user.id",
+        "decides by the units a role is held for": "roots = set(user.hr_unit_ids)",
     }
     for what, text in caught.items():
         assert PATTERNS[what].search(text), what

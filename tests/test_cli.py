@@ -57,23 +57,32 @@ def test_users_add_creates_the_user_with_roles_unit_and_leaderships(runner, make
 
 
 def test_users_add_with_a_single_role_and_no_unit(runner, db_session):
+    """The first user of a new deployment: a platform admin, before any unit exists."""
     result = add_user(
-        runner, "first.admin@stad.example", "--name", "First Admin", "--role", "admin"
+        runner, "first.admin@stad.example", "--name", "First Admin", "--role", "platform_admin"
     )
 
     assert result.exit_code == 0, result.output
     user = fresh(db_session, "first.admin@stad.example")
-    assert user.roles == ["admin"]
+    assert user.roles == ["platform_admin"]
     assert user.unit_id is None
     assert user.leads_unit_ids == []
 
 
-def test_a_repeated_role_is_stored_once(runner, db_session):
-    result = add_user(
-        runner, "eva@stad.example", "--name", "Eva", "--role", "hr", "--role", "hr"
-    )
+def test_a_repeated_role_is_stored_once(runner, make, db_session):
+    root = make.unit("Staden", "organisation")
+    result = add_user(runner, "eva@stad.example", "--name", "Eva", "--role", "hr", "--role", "hr",
+                      "--hr-for", str(root.id))
     assert result.exit_code == 0, result.output
-    assert fresh(db_session, "eva@stad.example").roles == ["hr"]
+    eva = fresh(db_session, "eva@stad.example")
+    assert eva.roles == ["hr"] and eva.hr_unit_ids == [root.id]
+
+
+def test_users_add_refuses_hr_without_units(runner, db_session):
+    result = add_user(runner, "olle@stad.example", "--name", "Olle", "--role", "hr")
+    assert result.exit_code == 1
+    assert "hr_unit_ids" in result.output
+    assert fresh(db_session, "olle@stad.example") is None
 
 
 @pytest.mark.parametrize("spelling", ["dup@stad.example", "DUP@Stad.Example"])

@@ -30,6 +30,20 @@ def unit_within(unit_id: int | None, root_ids: Iterable[int]) -> bool:
     return bool(db.session.scalar(select(inside)))
 
 
+def roots_of(unit_ids: Iterable[int]) -> dict[int, int]:
+    """Each unit → its organisation (root), in one query (no whole-tree load: the hot paths
+    ask it)."""
+    starts = sorted(set(unit_ids))
+    if not starts:
+        return {}
+    up = select(Unit.id.label("start"), Unit.id, Unit.parent_id).where(
+        Unit.id.in_(starts)).cte(recursive=True)
+    up = up.union_all(select(up.c.start, Unit.id, Unit.parent_id).where(
+        Unit.id == up.c.parent_id))
+    rows = db.session.execute(select(up.c.start, up.c.id).where(up.c.parent_id.is_(None)))
+    return {row.start: row.id for row in rows}
+
+
 @dataclass
 class UnitTree:
     """Every unit's parent, name and children, loaded in one query."""
@@ -69,6 +83,15 @@ class UnitTree:
             seen.add(current)
             current = self.parent.get(current)
         return False
+
+    def root_of(self, unit_id: int) -> int:
+        """The organisation (root) a unit belongs to."""
+        seen: set[int] = set()
+        current = unit_id
+        while self.parent.get(current) is not None and current not in seen:
+            seen.add(current)
+            current = self.parent[current]
+        return current
 
     def tops(self, unit_ids: set[int]) -> list[int]:
         """The top-most of the units: one under another of them is already inside it."""

@@ -13,7 +13,7 @@ from incidents.api.base import (
     require_if_match,
 )
 from incidents.clock import utcnow
-from incidents.domain import Role
+from incidents.domain import AuditRecord, Role
 from incidents.schemas.case import (
     CheckInCompleteSchema,
     CheckInSchema,
@@ -67,7 +67,7 @@ class Reopen(ApiView):
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
     @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
-        user, incident_id, "reopen the incident"))
+        user, incident_id, "reopen the incident", AuditRecord.STATUS))
     @blp.arguments(ReopenSchema)
     @blp.response(200, IncidentSchema)
     def post(self, data, incident_id):
@@ -99,7 +99,7 @@ class FollowUps(ApiView):
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
     @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
-        user, incident_id, "document follow-up"))
+        user, incident_id, "document follow-up", AuditRecord.FOLLOW_UP))
     @blp.arguments(FollowUpCreateSchema)
     @blp.response(201, FollowUpSchema)
     def post(self, data, incident_id):
@@ -120,7 +120,7 @@ class SupportMeasures(ApiView):
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
     @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
-        user, incident_id, "offer support"))
+        user, incident_id, "offer support", AuditRecord.SUPPORT))
     @blp.arguments(SupportMeasureCreateSchema)
     @blp.response(201, SupportMeasureSchema)
     def post(self, data, incident_id):
@@ -165,7 +165,7 @@ class SupportDeclined(ApiView):
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
     @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
-        user, incident_id, "record that support was declined"))
+        user, incident_id, "record that support was declined", AuditRecord.SUPPORT))
     @blp.arguments(SupportDeclineInputSchema)
     @blp.response(201, SupportDeclineSchema)
     def put(self, data, incident_id):
@@ -188,7 +188,7 @@ class CompleteCheckIn(ApiView):
     @authenticated(blp)
     @documents_errors(blp, 400, 403, 404, 409, 415)
     @access_before_body(lambda user, incident_id, **_: case_access.for_handler(
-        user, incident_id, "complete a check-in"))
+        user, incident_id, "complete a check-in", AuditRecord.CHECK_IN))
     @blp.arguments(CheckInCompleteSchema)
     @blp.response(200, CheckInSchema)
     def post(self, data, incident_id, check_in_id):

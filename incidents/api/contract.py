@@ -73,6 +73,7 @@ OPERATION_IDS: dict[str, dict[str, str]] = {
     "units.Units": {"get": "list_units", "post": "create_unit"},
     "units.UnitById": {"get": "get_unit", "patch": "update_unit", "delete": "delete_unit"},
     "units.UnitHeadcount": {"put": "put_unit_headcount"},
+    "units.UnansweredUnits": {"get": "list_unanswered_units"},
     "users.Users": {"get": "list_users", "post": "create_user"},
     "users.UserById": {"get": "get_user", "patch": "update_user"},
     "settings.Settings": {"get": "list_settings", "patch": "update_settings"},
@@ -151,6 +152,7 @@ ENUM_NAMES: dict[frozenset[str], str] = {
                "anonymous"}): "IncidentStatsDimension",
     frozenset({"category", "unit", "month", "tertial", "year"}): "PoliceStatsDimension",
     frozenset({"unit", "month", "tertial", "year"}): "SupportStatsDimension",
+    frozenset({"manager", "hr"}): "CaseHandlerRole",
 }
 
 # Where two domain enums have the same values, the property says which one it is.

@@ -22,13 +22,14 @@ from incidents.domain import (
 )
 from incidents.schemas.incidents import (
     CategorySchema,
+    IncidentCreatedSchema,
     IncidentCreateSchema,
     IncidentPageSchema,
     IncidentQuerySchema,
     IncidentSchema,
     IncidentUpdateSchema,
 )
-from incidents.services import reporting
+from incidents.services import notifications, reporting
 
 blp = Blueprint("incidents", __name__, description="Incidents of unauthorised influence")
 
@@ -66,7 +67,7 @@ class Incidents(ApiView):
     @authenticated(blp, *sorted(REPORTING_ROLES))
     @documents_errors(blp, 400, 413, 415)
     @blp.arguments(IncidentCreateSchema)
-    @blp.response(201, IncidentSchema)
+    @blp.response(201, IncidentCreatedSchema)
     @blp.doc(
         parameters=[
             {
@@ -79,9 +80,10 @@ class Incidents(ApiView):
         ]
     )
     def post(self, data):
-        """Report an incident, for yourself or on behalf of a colleague"""
+        """Report an incident, for yourself or on behalf of a colleague; the answer names who
+        will handle it (case_handlers)"""
         incident = reporting.report_incident(auth.current_user(), data)
-        return incident, 201, {
+        return notifications.receipt(incident), 201, {
             "ETag": etag_of(incident),
             "Location": f"/api/v1/incidents/{incident.id}",
         }

@@ -4,15 +4,16 @@ service (services/settings.py); the environment's value is the default."""
 from __future__ import annotations
 
 from incidents import auth
+from incidents.access import ADMIN_ROLES
 from incidents.api.base import (
     ApiView,
     Blueprint,
+    access_before_body,
     authenticated,
     documents_errors,
     etag_of,
     require_if_match,
 )
-from incidents.domain import Role
 from incidents.schemas.settings import SettingsPatchSchema, SettingsSchema
 from incidents.services import settings
 
@@ -22,14 +23,15 @@ blp = Blueprint("settings", __name__, url_prefix="/settings",
 
 @blp.route("")
 class Settings(ApiView):
-    @authenticated(blp, Role.ADMIN)
+    @authenticated(blp, *ADMIN_ROLES)
     @blp.response(200, SettingsSchema)
     def get(self):
         """Read the settings in effect, where each comes from, and their bounds"""
         current = settings.effective()
         return current, 200, {"ETag": etag_of(current)}
 
-    @authenticated(blp, Role.ADMIN)
+    @authenticated(blp, *ADMIN_ROLES)
+    @access_before_body(lambda user, **_: settings.require_deployment_admin(user))
     @documents_errors(blp, 400, 409, 412, 415, 428)
     @blp.arguments(SettingsPatchSchema)
     @blp.response(200, SettingsSchema)
@@ -42,7 +44,8 @@ class Settings(ApiView):
 
 @blp.route("/<string:key>")
 class SettingByKey(ApiView):
-    @authenticated(blp, Role.ADMIN)
+    @authenticated(blp, *ADMIN_ROLES)
+    @access_before_body(lambda user, **_: settings.require_deployment_admin(user))
     @documents_errors(blp, 404)
     @blp.response(200, SettingsSchema)
     def delete(self, key):

@@ -1,4 +1,5 @@
-"""/api/v1/stats — statistics for hr and for managers about the units they lead."""
+"""/api/v1/stats — statistics for managers, hr and statistics readers about the units they
+reach."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from flask import Response
 from werkzeug.routing import BaseConverter
 
 from incidents import auth
+from incidents.access import STATISTICS_ROLES
 from incidents.api.base import ApiView, Blueprint, authenticated, documents_errors
-from incidents.domain import Role
 from incidents.schemas.stats import (
     ChartQuerySchema,
     IncidentStatsQuerySchema,
@@ -90,7 +91,7 @@ def respond(table, args):
 
 @blp.route("/stats/incidents")
 class IncidentStats(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 403, 404, 422)
     @blp.arguments(IncidentStatsQuerySchema, location="query")
     @blp.response(200, StatsTableSchema)
@@ -105,7 +106,7 @@ class IncidentStats(ApiView):
 
 @blp.route("/stats/police")
 class PoliceStats(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 403, 404, 422)
     @blp.arguments(PoliceStatsQuerySchema, location="query")
     @blp.response(200, StatsTableSchema)
@@ -135,7 +136,7 @@ blp.record_once(
 
 @blp.route(f"/stats/charts/{CHART_NAME}.png")
 class Chart(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 403, 404, 422)
     @blp.arguments(ChartQuerySchema, location="query")
     @blp.doc(responses=file_body(PNG, "A PNG image"))
@@ -147,7 +148,7 @@ class Chart(ApiView):
 
 @blp.route("/stats/support")
 class SupportStats(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 403, 404, 422)
     @blp.arguments(SupportStatsQuerySchema, location="query")
     @blp.response(200, StatsTableSchema)
@@ -172,5 +173,5 @@ for _rule, _name, _query, _table, _summary in (
     ("/stats/support", "SupportStats", SupportStatsQuerySchema, support_table,
      "Support statistics"),
 ):
-    file_routes(blp, _rule, _name, _query, _stats_file(_table), roles=(Role.HR, Role.MANAGER),
+    file_routes(blp, _rule, _name, _query, _stats_file(_table), roles=STATISTICS_ROLES,
                 summary=_summary)

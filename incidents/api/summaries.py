@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response
 
 from incidents import auth
+from incidents.access import STATISTICS_ROLES
 from incidents.api.base import ApiView, Blueprint, authenticated, documents_errors
 from incidents.api.stats import (
     BINARY,
@@ -60,7 +61,7 @@ def _download(summary, name: str) -> Response:
 
 @blp.route("/summaries")
 class Summaries(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 422)
     @blp.arguments(SummaryListQuerySchema, location="query")
     @blp.response(200, SummarySchema(many=True))
@@ -85,7 +86,7 @@ class Summaries(ApiView):
 
 @blp.route("/summaries/<int:summary_id>")
 class SummaryById(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 404, 422)
     @blp.arguments(SummaryReadQuerySchema, location="query")
     @blp.response(200, SummaryWithContentSchema)
@@ -109,7 +110,7 @@ def _file(summary, args) -> Response:
 
 @blp.route("/summaries/<int:summary_id>.csv")
 class SummaryCsv(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 404, 422)
     @blp.arguments(SummaryCsvQuerySchema, location="query")
     @blp.doc(responses=file_body(CSV, "The table as CSV"))
@@ -121,7 +122,7 @@ class SummaryCsv(ApiView):
 
 @blp.route("/summaries/<int:summary_id>.xlsx")
 class SummaryXlsx(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 404, 422)
     @blp.arguments(SummaryXlsxQuerySchema, location="query")
     @blp.doc(responses=file_body(XLSX, "The workbook"))
@@ -133,7 +134,7 @@ class SummaryXlsx(ApiView):
 
 @blp.route(f"/summaries/<int:summary_id>/charts/{CHART_NAME}.png")
 class SummaryChart(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 404, 422)
     @blp.arguments(ChartQuerySchema, location="query")
     @blp.doc(responses=file_body(PNG, "The chart as it was drawn when the summary was made"))

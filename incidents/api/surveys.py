@@ -4,6 +4,7 @@ figure (mörkertal) and its three estimates."""
 from __future__ import annotations
 
 from incidents import auth
+from incidents.access import STATISTICS_ROLES
 from incidents.api.base import (
     ApiView,
     Blueprint,
@@ -39,7 +40,7 @@ class Surveys(ApiView):
     @blp.response(200, SurveySchema(many=True))
     def get(self):
         """Exposure surveys with their response counts, latest closing first (hr)"""
-        return surveys.list_surveys()
+        return surveys.list_surveys(auth.current_user())
 
     @authenticated(blp, Role.HR)
     @documents_errors(blp, 400, 415)
@@ -57,7 +58,7 @@ class SurveyById(ApiView):
     @blp.response(200, SurveySchema)
     def get(self, survey_id):
         """One exposure survey with its response count (hr)"""
-        return surveys.read_survey(survey_id)
+        return surveys.read_survey(auth.current_user(), survey_id)
 
 
 @blp.route("/surveys/<int:survey_id>/responses")
@@ -82,7 +83,7 @@ class IaCounts(ApiView):
     @blp.response(200, IaCountSchema(many=True))
     def get(self, args):
         """IA counts entered, for a unit and the units below it or for all (hr)"""
-        return dark_figure.list_ia_counts(args.get("unit_id"))
+        return dark_figure.list_ia_counts(auth.current_user(), args.get("unit_id"))
 
     @authenticated(blp, Role.HR)
     @documents_errors(blp, 400, 409, 415)
@@ -98,7 +99,7 @@ class IaCounts(ApiView):
 
 @blp.route("/stats/dark-figure")
 class DarkFigure(ApiView):
-    @authenticated(blp, Role.HR, Role.MANAGER)
+    @authenticated(blp, *STATISTICS_ROLES)
     @documents_errors(blp, 404)
     @blp.arguments(DarkFigureQuerySchema, location="query")
     @blp.response(200, DarkFigureSchema)
@@ -119,4 +120,4 @@ def _dark_figure(args):
 
 
 file_routes(blp, "/stats/dark-figure", "DarkFigure", DarkFigureQuerySchema, _dark_figure,
-            roles=(Role.HR, Role.MANAGER), errors=(404,), summary="The dark figure")
+            roles=STATISTICS_ROLES, errors=(404,), summary="The dark figure")

@@ -3,7 +3,7 @@ summaries."""
 
 from __future__ import annotations
 
-from incidents import auth
+from incidents import access, auth
 from incidents.api.base import (
     ApiView,
     Blueprint,
@@ -39,7 +39,7 @@ class Workshops(ApiView):
     @blp.response(200, WorkshopPageSchema)
     def get(self, args):
         """Workshops with their rating counts, latest held first (keyset pagination; hr)"""
-        page = workshops.list_workshops(args)
+        page = workshops.list_workshops(auth.current_user(), args)
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @authenticated(blp, Role.HR)
@@ -53,13 +53,14 @@ class Workshops(ApiView):
 
 @blp.route("/workshops/summary")
 class WorkshopsOverTime(ApiView):
-    @authenticated(blp, Role.HR)
+    @authenticated(blp, Role.HR, Role.STATISTICS_READER)
     @blp.arguments(WorkshopsOverTimeQuerySchema, location="query")
     @blp.response(200, WorkshopsOverTimeSchema)
     def get(self, args):
         """The workshops held in a period side by side, in the order held, with a total row;
-        small counts suppressed (hr)"""
-        return summaries.workshops_over_time(args["from"], args["to"])
+        small counts suppressed (hr; statistics readers reaching every unit of it)"""
+        return summaries.workshops_over_time(
+            args["from"], args["to"], access.workshop_scope(auth.current_user(), summaries=True))
 
 
 @blp.route("/workshops/<int:workshop_id>")
@@ -69,7 +70,7 @@ class WorkshopById(ApiView):
     @blp.response(200, WorkshopSchema)
     def get(self, workshop_id):
         """One workshop with its rating counts (hr)"""
-        return workshops.read_workshop(workshop_id)
+        return workshops.read_workshop(auth.current_user(), workshop_id)
 
 
 @blp.route("/workshops/<int:workshop_id>/ratings")
@@ -102,10 +103,12 @@ class WorkshopTallies(ApiView):
 
 @blp.route("/workshops/<int:workshop_id>/summary")
 class WorkshopSummary(ApiView):
-    @authenticated(blp, Role.HR)
+    @authenticated(blp, Role.HR, Role.STATISTICS_READER)
     @documents_errors(blp, 404)
     @blp.response(200, WorkshopSummarySchema)
     def get(self, workshop_id):
         """A workshop's ratings: n, response rate, distribution, the city's groups, mean,
-        median and usefulness; small counts suppressed (hr)"""
+        median and usefulness; small counts suppressed (hr; a statistics reader reaching
+        every unit of it)"""
+        workshops.workshop_for(auth.current_user(), workshop_id, summaries=True)
         return summaries.workshop_summary(workshop_id)

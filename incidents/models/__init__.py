@@ -35,7 +35,7 @@ from incidents.models.survey import (
     SurveyResponse,
     SurveyUnit,
 )
-from incidents.models.users import UnitLeader, User, UserRole
+from incidents.models.users import UnitAssignment, UnitLeader, User, UserRole
 from incidents.models.web_session import WebSession
 from incidents.models.workshop import (
     Workshop,
@@ -86,6 +86,7 @@ __all__ = [
     "IncidentForm",
     "ReferenceCounter",
     "Unit",
+    "UnitAssignment",
     "UnitLeader",
     "User",
     "UserRole",

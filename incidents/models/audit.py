@@ -44,6 +44,12 @@ class AuditEntry(db.Model):
     outcome: Mapped[str] = mapped_column(String(10), nullable=False)
     # Which fields changed, or why access was denied; never incident content.
     detail: Mapped[str | None] = mapped_column(String(500))
+    # Which kind of record was read or changed (``AuditRecord``): what decides who may list the
+    # entry (access.audit_scope). NULL on entries written before it was recorded.
+    record: Mapped[str | None] = mapped_column(String(40))
+    # The unit the record belongs to (a user's, a unit itself, a survey's first unit), for the
+    # entries that name no incident: whose subtree the entry is in.
+    unit_id: Mapped[int | None] = mapped_column(Integer)
     # The request it was written in (incidents/request_id.py), to find its log lines; none
     # outside a request and on the anonymous channel. Retention removes it with the actor.
     request_id: Mapped[str | None] = mapped_column(String(64), default=request_ids.current)

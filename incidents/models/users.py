@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from incidents.domain import Role, values
+from incidents.domain import ASSIGNED_ROLES, Role, values
 from incidents.extensions import db
 from incidents.models.base import TimestampMixin, VersionedMixin
 
@@ -28,6 +28,10 @@ class User(TimestampMixin, VersionedMixin, db.Model):
     leadership_rows: Mapped[list[UnitLeader]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="UnitLeader.unit_id"
     )
+    assignment_rows: Mapped[list[UnitAssignment]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin",
+        order_by="(UnitAssignment.role, UnitAssignment.unit_id)",
+    )
 
     @property
     def roles(self) -> list[str]:
@@ -40,6 +44,25 @@ class User(TimestampMixin, VersionedMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         held = set(self.roles)
         return any(role in held for role in roles)
+
+    @property
+    def hr_unit_ids(self) -> list[int]:
+        return self.assigned_unit_ids(Role.HR)
+
+    @property
+    def statistics_unit_ids(self) -> list[int]:
+        return self.assigned_unit_ids(Role.STATISTICS_READER)
+
+    @property
+    def admin_unit_ids(self) -> list[int]:
+        return self.assigned_unit_ids(Role.ADMIN)
+
+    def assigned_unit_ids(self, role: str) -> list[int]:
+        """The units this person holds ``role`` for (hr, statistics_reader, admin); each reaches
+        its subtree. Nothing unless the person also holds the role itself."""
+        if not self.has_role(role):
+            return []
+        return [row.unit_id for row in self.assignment_rows if row.role == role]
 
 
 class UserRole(db.Model):
@@ -62,4 +85,24 @@ class UnitLeader(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), nullable=False, index=True)
+
+
+class UnitAssignment(db.Model):
+    """A role held for a part of the organisation: hr, statistics_reader or admin for a unit
+    and every unit below it (HR of one district administration, a steering group's reader, an
+    organisation's admin)."""
+
+    __tablename__ = "unit_assignments"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "unit_id"),
+        CheckConstraint(
+            "role IN (" + ", ".join(f"'{r.value}'" for r in ASSIGNED_ROLES) + ")",
+            name="assigned_role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), nullable=False, index=True)

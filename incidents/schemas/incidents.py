@@ -7,6 +7,7 @@ from marshmallow import validate
 
 from incidents.domain import (
     POLICE_WISH_QUESTION,
+    AuditRecord,
     Category,
     Channel,
     IncidentStatus,
@@ -154,6 +155,43 @@ class IncidentSchema(ma.Schema):
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 
 
+class CaseHandlerSchema(ma.Schema):
+    name = ma.fields.String(dump_only=True, metadata={"description": "The person's name"})
+    role = ma.fields.String(
+        dump_only=True,
+        metadata={"enum": ["manager", "hr"],
+                  "description": "manager: leads the unit or the nearest unit above it that "
+                                 "has a manager; hr: no manager at or above the unit can "
+                                 "handle it"},
+    )
+
+
+class IncidentCreatedSchema(IncidentSchema):
+    """The answer to a new report: the incident, and who will handle it (the receipt)."""
+
+    case_handlers = ma.fields.List(
+        ma.fields.Nested(CaseHandlerSchema), dump_only=True,
+        metadata={"description": "Who is responsible for the report and was told of it: the "
+                                 "managers of the nearest unit at or above its unit that has "
+                                 "one, else the hr reaching the unit; never the reporter or "
+                                 "the exposed employee. Empty only when nobody is"},
+    )
+    case_handlers_warning = ma.fields.String(
+        dump_only=True, allow_none=True,
+        metadata={"description": "null when someone handles the report; otherwise says that "
+                                 "nobody is responsible yet (no manager at or above the unit "
+                                 "and no hr reaching it). The report is stored all the same"},
+    )
+
+
+class UnansweredUnitSchema(ma.Schema):
+    """A unit where nobody would be responsible for a report (GET /api/v1/units/unanswered)."""
+
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(dump_only=True)
+    parent_id = ma.fields.Integer(dump_only=True, allow_none=True)
+
+
 class IncidentQuerySchema(QuerySchema):
     category = enum_field(Category)
     status = enum_field(IncidentStatus)
@@ -204,7 +242,21 @@ class AuditEntrySchema(ma.Schema):
     action = ma.fields.String()
     incident_id = ma.fields.Integer(allow_none=True)
     outcome = ma.fields.String()
-    detail = ma.fields.String(allow_none=True)
+    detail = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "What was done to which record (ids and field names), never "
+                                 "a fact of the case"},
+    )
+    record = enum_out(
+        AuditRecord, allow_none=True,
+        metadata={"description": "Which kind of record was read or changed; null on entries "
+                                 "written before it was recorded"},
+    )
+    unit_id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "For an entry naming no incident: the unit the record "
+                                 "belongs to (null for settings and older entries)"},
+    )
     request_id = ma.fields.String(
         allow_none=True,
         metadata={"description": "The request that wrote it (its X-Request-Id), to find its "

@@ -41,7 +41,7 @@ from limits import parse_many
 from sqlalchemy import func, select
 
 from incidents.clock import this_hour, to_local, utcnow
-from incidents.domain import AuditAction, IncidentStatus, MessageSender
+from incidents.domain import AuditAction, AuditRecord, IncidentStatus, MessageSender
 from incidents.errors import DomainError, NotFound
 from incidents.extensions import _describe_database_error, db, hashed_client, limiter
 from incidents.models import AnonymousPending, AnonymousReceipt, Incident, Message, StatusChange
@@ -419,7 +419,7 @@ def _publish_report(row: AnonymousPending) -> None:
     db.session.flush()
     db.session.add(AnonymousReceipt(incident_id=incident.id, code_hash=row.code_hash))
     audit.record(None, AuditAction.CREATE, incident.id, detail="anonymous report",
-                 at=row.received_hour)
+                 at=row.received_hour, record=AuditRecord.INCIDENT)
     notifications.new_incident(incident, managers)
 
 
@@ -427,12 +427,23 @@ def _publish_message(row: AnonymousPending, incident: Incident) -> None:
     message = messages.add(incident, MessageSender.REPORTER, None, row.payload["body"],
                            at=row.received_hour)
     audit.record(None, AuditAction.UPDATE, incident.id,
-                 detail=f"anonymous reporter: message {message.id} added", at=row.received_hour)
+                 detail=f"anonymous reporter: message {message.id} added", at=row.received_hour,
+                 record=AuditRecord.MESSAGES)
+
+
+# What the reporter read with the receipt code: the kind of record and the entry's own words,
+# never the held payload itself.
+_READS = {
+    "status": (AuditRecord.INCIDENT, "anonymous reporter: status"),
+    "messages": (AuditRecord.MESSAGES, "anonymous reporter: messages"),
+}
 
 
 def _publish_read(row: AnonymousPending, incident: Incident) -> None:
-    audit.record(None, AuditAction.READ, incident.id,
-                 detail=f"anonymous reporter: {row.payload['what']}", at=row.received_hour)
+    record, detail = _READS.get(row.payload.get("what"),
+                                (AuditRecord.INCIDENT, "anonymous reporter: read"))
+    audit.record(None, AuditAction.READ, incident.id, detail=detail, at=row.received_hour,
+                 record=record)
 
 
 def _describe(error: BaseException) -> str:

@@ -51,6 +51,10 @@ def entry_digest(chain_index: int, prev_hash: str, entry) -> str:
         entry.action, "" if entry.incident_id is None else str(entry.incident_id),
         entry.outcome, entry.detail or "", getattr(entry, "request_id", None) or "",
     ]
+    # Fields added later enter the hash only when set, so the entries before them still hold.
+    record, unit_id = getattr(entry, "record", None), getattr(entry, "unit_id", None)
+    if record is not None or unit_id is not None:
+        fields += [record or "", "" if unit_id is None else str(unit_id)]
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 

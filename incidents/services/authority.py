@@ -22,7 +22,7 @@ from sqlalchemy import and_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from incidents.clock import utcnow
-from incidents.domain import Category, ClosingItem, IncidentStatus, Missing
+from incidents.domain import AuditRecord, Category, ClosingItem, IncidentStatus, Missing
 from incidents.errors import ValidationFailed
 from incidents.extensions import db
 from incidents.models import AuthorityReport, Incident, IncidentForm, User
@@ -151,16 +151,15 @@ def _state(incident: Incident) -> AuthorityReportState:
 
 def read_reports(user: User, incident_id: int) -> AuthorityReportState:
     """Case handlers only read the reports to authorities (audited)."""
-    incident = case_access.for_reading(
-        user, incident_id, "reports to authorities", exposed_may_read=False
-    )
+    incident = case_access.for_reading(user, incident_id, AuditRecord.AUTHORITY_REPORTS)
     return _state(incident)
 
 
 def reports_for_recording(user: User, incident_id: int) -> AuthorityReportState:
     """The reports to authorities as they stand, for a case handler about to change them."""
     return _state(
-        case_access.for_handler(user, incident_id, "record the reports to authorities")
+        case_access.for_handler(user, incident_id, "record the reports to authorities",
+                                AuditRecord.AUTHORITY_REPORTS)
     )
 
 
@@ -215,8 +214,9 @@ def record_reports(
     if changed and state.report is None:
         insert_first(report, "the reports to authorities")
     db.session.flush()
-    detail = f"changed {', '.join(changed)}" if changed else "no change"
-    case_access.record_change(user, state.incident, f"reports to authorities: {detail}")
+    detail = (f"reports to authorities changed: {', '.join(changed)}" if changed
+              else "reports to authorities: no change")
+    case_access.record_change(user, state.incident, detail, AuditRecord.AUTHORITY_REPORTS)
     return _state(state.incident)
 
 

@@ -24,8 +24,10 @@ from incidents.domain import (
     CATEGORY_LABELS,
     DECISION_REQUIRED_FLAGS,
     AuditAction,
+    AuditRecord,
     Category,
     PoliceDecision,
+    Role,
     values,
 )
 from incidents.errors import Conflict, Forbidden, NotFound, field_error
@@ -76,6 +78,8 @@ def put_ia_count(user: User, data: dict[str, Any]) -> tuple[IaCount, bool]:
     period; the same unit and period again replaces the figure. Periods of one unit must not
     overlap, or the overlap would be counted twice in n2 (409)."""
     unit = _existing_unit(data["unit_id"])
+    if not access.covers_units(user, Role.HR, [unit.id]):
+        raise field_error("unit_id", "not a unit you are hr for")
     start, end = data["period_start"], data["period_end"]
     if end < start:
         raise field_error("period_end", "must not be before period_start")
@@ -115,12 +119,16 @@ def put_ia_count(user: User, data: dict[str, Any]) -> tuple[IaCount, bool]:
         None,
         detail=f"IA count for unit {unit.id}, {start.isoformat()}–{end.isoformat()}: "
         f"{existing.count}",
+        record=AuditRecord.STATISTICS,
+        unit_id=unit.id,
     )
     return existing, created
 
 
-def list_ia_counts(unit_id: int | None) -> list[IaCount]:
+def list_ia_counts(user: User, unit_id: int | None) -> list[IaCount]:
+    """The IA counts of the units hr reaches (of one unit's subtree, if given)."""
     query = select(IaCount).order_by(IaCount.unit_id, IaCount.period_start)
+    query = query.where(IaCount.unit_id.in_(access.subtree(sorted(access.hr_units(user)))))
     if unit_id is not None:
         _existing_unit(unit_id)
         query = query.where(IaCount.unit_id.in_(access.subtree([unit_id])))
@@ -176,7 +184,7 @@ def _selection(user: User, args: dict[str, Any], survey: Survey | None) -> Selec
 
 
 def _within_scope(user: User, unit_ids: list[int]) -> bool:
-    """The statistics rule of the access module: hr everything, a manager what they lead."""
+    """The statistics rule of the access module: the units a person reaches for statistics."""
     return access.statistics_cover(user, UnitTree.load(), unit_ids)
 
 
@@ -458,8 +466,8 @@ def _chosen_survey(user: User, args: dict[str, Any]) -> tuple[Survey | None, str
                            errors={"survey_id": ["no such survey"]})
         if not _within_scope(user, survey.unit_ids):
             raise Forbidden(
-                "The survey covers units outside those you lead.",
-                errors={"survey_id": ["covers units you do not lead"]},
+                "The survey covers units outside those you reach.",
+                errors={"survey_id": ["covers units you do not reach"]},
             )
         return survey, None
     return None, None
@@ -473,7 +481,7 @@ def _default_survey(user: User, unit_ids: list[int]) -> tuple[Survey | None, str
     if not _within_scope(user, survey.unit_ids):
         return None, (
             f"the latest closed survey covering unit {units} (survey {survey.id}) also covers "
-            "units outside those you lead"
+            "units outside those you reach"
         )
     return survey, (
         f"survey {survey.id} is the latest closed survey covering unit {units}; its figures "
@@ -486,9 +494,9 @@ def dark_figure(user: User, args: dict[str, Any]) -> dict[str, Any]:
     manager: the units they lead and below). Small counts are suppressed unless hr asks for
     ``unsuppressed``, which is audited."""
     unsuppressed = args.get("unsuppressed", False)
-    require_hr_for_unsuppressed(user, args)
     survey, survey_note = _chosen_survey(user, args)
     selection = _selection(user, args, survey)
+    require_hr_for_unsuppressed(user, args, selection.unit_ids)
     if survey is None:
         survey, survey_note = _default_survey(user, selection.unit_ids)
 
@@ -515,5 +523,7 @@ def dark_figure(user: User, args: dict[str, Any]) -> dict[str, Any]:
             detail=f"unsuppressed statistics: dark-figure units {selection.unit_ids} "
             f"{selection.first_day.isoformat()}–{selection.last_day.isoformat()} "
             f"survey {survey.id if survey else None}",
+            record=AuditRecord.STATISTICS,
+            unit_id=selection.unit_ids[0] if selection.unit_ids else None,
         )
     return result

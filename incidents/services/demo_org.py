@@ -39,6 +39,8 @@ class DemoPerson:
     role: Role
     unit: str | None
     leads: tuple[str, ...] = ()
+    # The units the role is held for (hr, statistics_reader, admin).
+    reach: tuple[str, ...] = ()
 
 
 # Parents before their children.
@@ -57,8 +59,9 @@ PEOPLE = (
     DemoPerson("erik.kollega@demo.example", "Erik Kollega (demo)", Role.EMPLOYEE, "children"),
     DemoPerson("maria.chef@demo.example", "Maria Chef (demo)", Role.MANAGER, "children",
                leads=("children",)),
-    DemoPerson("hanna.hr@demo.example", "Hanna HR (demo)", Role.HR, "north"),
-    DemoPerson("adam.admin@demo.example", "Adam Admin (demo)", Role.ADMIN, None),
+    DemoPerson("hanna.hr@demo.example", "Hanna HR (demo)", Role.HR, "north", reach=("north",)),
+    DemoPerson("adam.admin@demo.example", "Adam Admin (demo)", Role.ADMIN, None,
+               reach=("city",)),
 )
 
 
@@ -108,6 +111,8 @@ def create_demo_organisation() -> DemoOrganisation:
             "roles": [person.role.value],
             "unit_id": ids[person.unit] if person.unit else None,
             "leads_unit_ids": [ids[key] for key in person.leads],
+            **({people.UNIT_FIELDS[person.role]: [ids[key] for key in person.reach]}
+               if person.reach else {}),
         })
         made.users.append(people.create_user(data))
     return made

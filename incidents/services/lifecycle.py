@@ -9,7 +9,14 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import exists, select
 
 from incidents.clock import to_local, utcnow
-from incidents.domain import ClosingItem, FollowUpType, IncidentStatus, MessageSender, Missing
+from incidents.domain import (
+    AuditRecord,
+    ClosingItem,
+    FollowUpType,
+    IncidentStatus,
+    MessageSender,
+    Missing,
+)
 from incidents.errors import Conflict
 from incidents.extensions import db
 from incidents.models import (
@@ -81,7 +88,8 @@ def schedule_check_ins(incident: Incident) -> list[CheckIn]:
 
 
 def acknowledge(user: User, incident_id: int) -> Incident:
-    incident = case_access.for_handler(user, incident_id, "acknowledge the incident")
+    incident = case_access.for_handler(user, incident_id, "acknowledge the incident",
+                                       AuditRecord.STATUS)
     if incident.status != S.REPORTED:
         raise Conflict(
             f"The incident is already {incident.status}; only a reported incident can be "
@@ -92,7 +100,7 @@ def acknowledge(user: User, incident_id: int) -> Incident:
     incident.acknowledged_by_id = user.id
     change_status(incident, S.ACKNOWLEDGED, user)
     schedule_check_ins(incident)
-    case_access.record_change(user, incident, "acknowledged")
+    case_access.record_change(user, incident, "acknowledged", AuditRecord.STATUS)
     db.session.flush()
     return incident
 
@@ -161,7 +169,7 @@ def _missing_named(incident: Incident) -> list[str]:
 
 
 def close(user: User, incident_id: int) -> Incident:
-    incident = case_access.for_handler(user, incident_id, "close the incident")
+    incident = case_access.for_handler(user, incident_id, "close the incident", AuditRecord.STATUS)
     if incident.status == S.CLOSED:
         raise Conflict("The incident is already closed.", errors={"status": [incident.status]})
     if incident.status == S.REPORTED:
@@ -178,13 +186,13 @@ def close(user: User, incident_id: int) -> Incident:
         )
     incident.closed_at = utcnow()
     change_status(incident, S.CLOSED, user)
-    case_access.record_change(user, incident, "closed")
+    case_access.record_change(user, incident, "closed", AuditRecord.STATUS)
     db.session.flush()
     return incident
 
 
 def reopen(user: User, incident_id: int, reason: str) -> Incident:
-    incident = case_access.for_handler(user, incident_id, "reopen the incident")
+    incident = case_access.for_handler(user, incident_id, "reopen the incident", AuditRecord.STATUS)
     if incident.status != S.CLOSED:
         raise Conflict(
             f"The incident is {incident.status}; only a closed incident can be reopened.",
@@ -192,7 +200,7 @@ def reopen(user: User, incident_id: int, reason: str) -> Incident:
         )
     incident.closed_at = None
     change_status(incident, S.IN_FOLLOW_UP, user, reason)
-    case_access.record_change(user, incident, "reopened")
+    case_access.record_change(user, incident, "reopened", AuditRecord.STATUS)
     db.session.flush()
     return incident
 
@@ -211,7 +219,7 @@ def require_open_case(incident: Incident, what: str) -> None:
 
 
 def status_history(user: User, incident_id: int) -> list[StatusChange]:
-    incident = case_access.for_reading(user, incident_id, "status history", exposed_may_read=True)
+    incident = case_access.for_reading(user, incident_id, AuditRecord.STATUS)
     return list(
         db.session.scalars(
             select(StatusChange)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from incidents.domain import AuditAction, MessageSender
+from incidents.domain import AuditAction, AuditRecord, MessageSender
 from incidents.errors import Forbidden
 from incidents.extensions import db
 from incidents.models import Incident, Message, User
@@ -80,18 +80,21 @@ def participant(user: User, incident_id: int, what: str) -> tuple[Incident, Mess
             user,
             incident.id,
             f"{what}: not a participant",
+            record=AuditRecord.MESSAGES,
         )
     return incident, side
 
 
 def list_for_user(user: User, incident_id: int) -> list[Message]:
     incident, _side_ = participant(user, incident_id, "read the messages")
-    audit.record(user, AuditAction.READ, incident.id, detail="messages")
+    audit.record(user, AuditAction.READ, incident.id, detail="messages",
+                 record=AuditRecord.MESSAGES)
     return thread(incident)
 
 
 def post_for_user(user: User, incident_id: int, body: str) -> Message:
     incident, side = participant(user, incident_id, "write a message")
     message = add(incident, side, user, body)
-    audit.record(user, AuditAction.UPDATE, incident.id, detail=f"message {message.id} added")
+    audit.record(user, AuditAction.UPDATE, incident.id, detail=f"message {message.id} added",
+                 record=AuditRecord.MESSAGES)
     return message

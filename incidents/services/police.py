@@ -22,6 +22,7 @@ from incidents.domain import (
     DECISION_REQUIRED_FLAGS,
     POLICE_OUTCOME_LABELS,
     POLICE_OUTCOME_NEXT,
+    AuditRecord,
     ClosingItem,
     IncidentStatus,
     Label,
@@ -126,13 +127,14 @@ def _state(incident: Incident) -> PoliceReportState:
 
 def read_report(user: User, incident_id: int) -> PoliceReportState:
     """Case handlers and the exposed employee read the police report (audited)."""
-    incident = case_access.for_reading(user, incident_id, "police report", exposed_may_read=True)
+    incident = case_access.for_reading(user, incident_id, AuditRecord.POLICE_REPORT)
     return _state(incident)
 
 
 def report_for_recording(user: User, incident_id: int) -> PoliceReportState:
     """The police report as it stands, for a case handler about to change it."""
-    return _state(case_access.for_handler(user, incident_id, "record the police report"))
+    return _state(case_access.for_handler(user, incident_id, "record the police report",
+                                          AuditRecord.POLICE_REPORT))
 
 
 # -- checks ---------------------------------------------------------------------------------
@@ -274,15 +276,15 @@ def record_report(
             )
         )
     db.session.flush()
-    case_access.record_change(user, incident, _audit_detail(changed, outcome))
+    case_access.record_change(user, incident, _audit_detail(changed, outcome),
+                              AuditRecord.POLICE_REPORT)
     return _state(incident)
 
 
 def _audit_detail(changed: list[str], outcome: dict[str, Any] | None) -> str:
-    parts = [f"changed {', '.join(changed)}"] if changed else []
-    if outcome is not None:
-        parts.append(f"outcome {outcome['code']} recorded")
-    return "police report: " + ("; ".join(parts) or "no change")
+    """The fields that changed, never their values: an added outcome is "outcome", not which."""
+    fields = changed + (["outcome"] if outcome is not None else [])
+    return f"police report changed: {', '.join(fields)}" if fields else "police report: no change"
 
 
 # -- for the close check and the overdue list ------------------------------------------------

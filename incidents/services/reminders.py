@@ -1,5 +1,6 @@
 """The daily reminder digest: one mail a day to each manager with overdue items in the cases
-they handle, sent at 07:00 (docs/operations.md, "The jobs").
+they handle, and to each hr with overdue items in the cases it is responsible for, sent at 07:00
+(docs/operations.md, "The jobs").
 
 Rules:
 
@@ -14,8 +15,12 @@ Rules:
   scheduler process writes nothing. Each manager is written in a SAVEPOINT: a run that finds
   another run's row committed meanwhile (the unique key refuses its insert) skips that manager
   and keeps the others;
-- an active manager who leads a unit and has something overdue gets a mail; nobody else does,
-  and a manager with nothing overdue gets neither a mail nor a row;
+- an active manager who leads a unit and has something overdue gets a mail, as does an active
+  hr with something overdue in a case it is **responsible** for (access.responsible_handlers:
+  no manager at or above the unit can handle it — nobody leads there, or the case is the
+  manager's own). hr is not reminded of cases a manager handles: it reads those on its overdue
+  list when it wants. Nobody else gets a digest, and a person with nothing overdue gets neither
+  a mail nor a row (the row's ``manager_id`` is the person reminded, manager or hr);
 - the mail, in Swedish and English, lists each item's reference, what is overdue and since when
   (local time) and a link to the incident's web page (a check-in to the page's check-ins), and
   ends with a link to the overdue list's page; never the description, anyone's name or anything
@@ -31,13 +36,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from incidents import access
 from incidents.clock import to_local
 from incidents.domain import Label, Role
 from incidents.extensions import db
-from incidents.models import OutboxMail, ReminderDigest, UnitLeader, User, UserRole
+from incidents.models import (
+    Incident,
+    OutboxMail,
+    ReminderDigest,
+    UnitAssignment,
+    UnitLeader,
+    User,
+    UserRole,
+)
 from incidents.services import authority, lifecycle, police, support
 from incidents.services.notifications import page_url
 
@@ -69,36 +83,63 @@ def overdue_items(manager: User, now: datetime) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (item["due_at"], item["incident_id"], item["kind"]))
 
 
-def active_managers() -> list[User]:
-    """Active users with the manager role who lead at least one unit, in id order (every run
-    takes them in the same order, so two runs at once cannot deadlock on each other's rows)."""
+def active_handlers() -> list[User]:
+    """Who may get a digest: active managers who lead a unit and active hr holding the role
+    for a unit, in id order (as ``active_managers``)."""
+    leads = (UserRole.role == Role.MANAGER.value) & exists().where(UnitLeader.user_id == User.id)
+    hr = (UserRole.role == Role.HR.value) & exists().where(
+        UnitAssignment.user_id == User.id, UnitAssignment.role == Role.HR.value)
     return list(
         db.session.scalars(
             select(User)
             .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                UserRole.role == Role.MANAGER.value,
-                User.active.is_(True),
-                exists().where(UnitLeader.user_id == User.id),
-            )
+            .where(User.active.is_(True), or_(leads, hr))
+            .distinct()
             .order_by(User.id)
         )
     )
 
 
+def digest_items(person: User, now: datetime) -> list[dict[str, Any]]:
+    """What the person's digest lists: a manager's overdue items in the units they lead and
+    below (all of their overdue list); an hr's only those of the cases it is responsible for."""
+    items = overdue_items(person, now)
+    if not items or not access.hr_units(person):
+        return items  # a manager only: everything on their list is in the units they lead
+    led = access.led_units(person)
+    responsible = _responsible(person, {item["incident_id"] for item in items})
+    return [item for item in items
+            if item["incident_id"] in responsible
+            or (led and access.unit_within(item["unit_id"], led))]
+
+
+def _responsible(person: User, incident_ids: set[int]) -> set[int]:
+    """Of these incidents, those the person is responsible for (one query for the incidents,
+    one for who is responsible)."""
+    rows = db.session.execute(
+        select(Incident.id, Incident.unit_id, Incident.reporter_id,
+               Incident.exposed_user_id.label("exposed_user_id"))
+        .where(Incident.id.in_(sorted(incident_ids)))
+    ).all()
+    handlers = access.responsible_for_incidents(rows)
+    return {incident_id for incident_id, found in handlers.items()
+            if any(h.user_id == person.id for h in found)}
+
+
 def send_daily_digests(now: datetime) -> int:
-    """Queue today's digest for every active manager with overdue items who has none yet
-    today; returns how many were written. Flushes; the caller commits."""
+    """Queue today's digest for every active manager and hr with overdue items (as
+    ``digest_items``) who has none yet today; returns how many were written. Flushes; the
+    caller commits."""
     day = to_local(now).date()
     already = set(
         db.session.scalars(select(ReminderDigest.manager_id).where(ReminderDigest.day == day))
     )
     written = 0
-    for manager in active_managers():
-        if manager.id in already:
+    for person in active_handlers():
+        if person.id in already:
             continue
-        items = overdue_items(manager, now)
-        if items and _write(manager, day, items, now):
+        items = digest_items(person, now)
+        if items and _write(person, day, items, now):
             written += 1
     return written
 

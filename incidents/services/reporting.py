@@ -1,9 +1,10 @@
 """Reporting an incident and reading incidents within the caller's scope.
 
 Rules: the reporter's perception decides (BRÅ); the police flag follows the forms
-(docs/domain.md); references are sequential per year and never reused (an anonymous report's
-number is drawn at random from a range the counter never reaches); every create, read of one
-incident, update and denied access is audited.
+(docs/domain.md); references are unique and increasing within a year, never reused, and a report
+that fails may leave a gap (the year's counter is never locked across a request; an anonymous
+report's number is drawn at random from a range the counter never reaches); every create, read
+of one incident, update and denied access is audited.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Select, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
@@ -24,6 +25,7 @@ from incidents.clock import local_midnight, to_local, utcnow
 from incidents.domain import (
     SUBCATEGORIES,
     AuditAction,
+    AuditRecord,
     Category,
     IncidentStatus,
     police_flag_for,
@@ -33,7 +35,7 @@ from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, ReferenceCounter, Unit, User
 from incidents.schemas.common import UTCDateTime
 from incidents.services import audit, notifications
-from incidents.services.pagination import Page, decode_cursor, encode_cursor
+from incidents.services.pagination import Page, before, decode_cursor, encode_cursor
 
 EDITABLE_FIELDS = (
     "subcategory",
@@ -70,29 +72,49 @@ def anonymous_reference(year: int, number: int) -> str:
 
 
 def next_reference(year: int) -> str:
-    """OP-<year>-<number>: the next number of the year, taken under the counter row's lock so
-    that concurrent reports never share one; the counter only moves forward, and a report that
-    fails rolls its number back. The lock is held until commit, so callers take the number
-    after their reads."""
-    take = (
-        update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)
-    )
-    number = db.session.execute(take).scalar_one_or_none()
-    if number is None:  # the year's first report
-        dialect = db.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        db.session.execute(
-            insert(ReferenceCounter)
-            .values(year=year, last_number=0)
-            .on_conflict_do_nothing(index_elements=["year"])
-        )
-        number = db.session.execute(take).scalar_one()
+    """OP-<year>-<number>: the year's next number, taken in one statement that adds one to the
+    year's counter (creating it at 1 for the year's first report), so that concurrent reports
+    never share a number and the numbers of a year only grow (docs/domain.md).
+
+    No lock is held across the request: where the session owns its transactions (the service,
+    on PostgreSQL) the number is taken in a transaction of its own, committed at once, and the
+    counter row is locked only while that one statement runs. A report that then fails leaves
+    a gap, which the product side accepted. That commit is not waited for (synchronous_commit
+    off, for that transaction only): the report's own durable commit comes later in the
+    write-ahead log, so it flushes the counter with it, and a crash before that loses only a
+    number that no report holds. Elsewhere (SQLite, whose BEGIN IMMEDIATE makes every writing
+    transaction wait for the one before anyway; a session bound to a caller's connection, as
+    in the tests) the statement runs in the request's transaction and rolls back with it."""
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
+        with bind.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            number = connection.execute(_TAKE_POSTGRESQL, {"year": year}).scalar_one()
+    else:
+        number = db.session.execute(_take(bind.dialect.name, year)).scalar_one()
     if number >= ANONYMOUS_FIRST:
         raise RuntimeError(f"the reference numbers of {year} are used up")
     return f"OP-{year}-{number:06d}"
+
+
+# The counter's statement on its own transaction: the year's next number, and that transaction
+# committed without waiting for the disk (see next_reference).
+_TAKE_POSTGRESQL = text(
+    "WITH unsynced AS (SELECT set_config('synchronous_commit', 'off', true)) "
+    "INSERT INTO reference_counters AS counter (year, last_number) "
+    "SELECT :year, 1 FROM unsynced "
+    "ON CONFLICT (year) DO UPDATE SET last_number = counter.last_number + 1 "
+    "RETURNING counter.last_number"
+)
+
+
+def _take(dialect: str, year: int):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ReferenceCounter).values(year=year, last_number=1)
+    return statement.on_conflict_do_update(
+        index_elements=["year"],
+        set_={"last_number": ReferenceCounter.last_number + 1},
+    ).returning(ReferenceCounter.last_number)
 
 
 def _check_occurred_at(occurred_at: datetime) -> None:
@@ -120,8 +142,11 @@ def _check_ia(ia_reported: bool, ia_reference: str | None) -> None:
         raise field_error("ia_reference", "given, but ia_reported is false")
 
 
-def _check_unit(unit_id: int) -> None:
-    if db.session.get(Unit, unit_id) is None:
+def _check_unit(unit_id: int, user: User | None = None) -> None:
+    """The unit exists and, for a named reporter, belongs to their organisation: another
+    municipality's unit is as unknown to them as one that does not exist."""
+    if db.session.get(Unit, unit_id) is None or (
+            user is not None and not access.in_organisations_of(user, unit_id)):
         raise field_error("unit_id", f"there is no unit {unit_id}")
 
 
@@ -133,12 +158,12 @@ def set_forms(incident: Incident, category: str, additional: list[str]) -> None:
     incident.police_flag = police_flag_for([Category(c) for c in (category, *additional)])
 
 
-def check_new_report(data: dict[str, Any]) -> list[str]:
+def check_new_report(data: dict[str, Any], reporter: User | None = None) -> list[str]:
     """The rules every new report meets, named or anonymous; returns its additional forms."""
     additional = data.get("additional_categories", [])
     _check_forms(data["category"], additional, data.get("subcategory"))
     _check_occurred_at(data["occurred_at"])
-    _check_unit(data["unit_id"])
+    _check_unit(data["unit_id"], reporter)
     _check_ia(data.get("ia_reported", False), data.get("ia_reference"))
     return additional
 
@@ -162,11 +187,13 @@ def new_incident(
 def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
     if not may_report(reporter):
         raise Forbidden("Reporting needs the employee, manager or hr role.")
-    additional = check_new_report(data)
+    additional = check_new_report(data, reporter)
     on_behalf_of_id = data.get("on_behalf_of")
     if on_behalf_of_id is not None:
         colleague = db.session.get(User, on_behalf_of_id)
-        if colleague is None or not colleague.active or not may_report(colleague):
+        if (colleague is None or not colleague.active or not may_report(colleague)
+                or colleague.unit_id is None
+                or not access.in_organisations_of(reporter, colleague.unit_id)):
             raise field_error(
                 "on_behalf_of", f"there is no active employee with user id {on_behalf_of_id}"
             )
@@ -176,12 +203,12 @@ def report_incident(reporter: User, data: dict[str, Any]) -> Incident:
     managers = notifications.managers_to_tell(
         data["unit_id"], reporter.id, on_behalf_of_id or reporter.id
     )
-    # From the reference on, the year's counter is locked until commit: writes only.
+    # The reference is taken after every check and read, so a refused report uses none up.
     incident = new_incident(
         data, additional, reporter_id=reporter.id, on_behalf_of_id=on_behalf_of_id
     )
     db.session.flush()
-    audit.record(reporter, AuditAction.CREATE, incident.id)
+    audit.record(reporter, AuditAction.CREATE, incident.id, record=AuditRecord.INCIDENT)
     notifications.new_incident(incident, managers)
     return incident
 
@@ -200,13 +227,14 @@ def find_in_scope(user: User, incident_id: int) -> Incident:
             user,
             incident_id,
             "outside scope or does not exist",
+            record=AuditRecord.INCIDENT,
         )
     return incident
 
 
 def read_incident(user: User, incident_id: int) -> Incident:
     incident = find_in_scope(user, incident_id)
-    audit.record(user, AuditAction.READ, incident.id)
+    audit.record(user, AuditAction.READ, incident.id, record=AuditRecord.INCIDENT)
     return incident
 
 
@@ -220,6 +248,7 @@ def find_for_correction(user: User, incident_id: int) -> Incident:
             user,
             incident.id,
             "update by someone other than the reporter",
+            record=AuditRecord.INCIDENT,
         )
     return incident
 
@@ -242,7 +271,7 @@ def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Inc
     if "occurred_at" in data:
         _check_occurred_at(data["occurred_at"])
     if "unit_id" in data:
-        _check_unit(data["unit_id"])
+        _check_unit(data["unit_id"], user)
     _check_ia(
         data.get("ia_reported", incident.ia_reported),
         data["ia_reference"] if "ia_reference" in data else incident.ia_reference,
@@ -260,7 +289,8 @@ def update_incident(user: User, incident: Incident, data: dict[str, Any]) -> Inc
     if changed:
         incident.updated_at = utcnow()
     db.session.flush()
-    audit.record(user, AuditAction.UPDATE, incident.id, detail="changed: " + ", ".join(changed))
+    audit.record(user, AuditAction.UPDATE, incident.id, detail="changed: " + ", ".join(changed),
+                 record=AuditRecord.INCIDENT)
     return incident
 
 
@@ -279,42 +309,60 @@ def _occurred(text: str) -> datetime:
     return moment
 
 
-def list_incidents(user: User, filters: dict[str, Any]) -> Page:
-    """Newest first by occurrence, ties broken by id; keyset pagination keeps pages stable
-    while new reports arrive."""
-    query = select(Incident).where(incident_scope(user))
-    if filters.get("own"):
-        # "My reports": what the user reported or what was reported for them.
-        query = query.where(access.own_incidents(user))
+def _list_filters(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """The list's filters and its cursor, as conditions every branch of the list applies."""
+    conditions: list[ColumnElement[bool]] = []
     if "category" in filters:
-        query = query.where(Incident.category == filters["category"])
+        conditions.append(Incident.category == filters["category"])
     if "status" in filters:
-        query = query.where(Incident.status == filters["status"])
+        conditions.append(Incident.status == filters["status"])
     if "unit_id" in filters:
-        query = query.where(access.in_units(filters["unit_id"]))
+        conditions.append(access.in_units(filters["unit_id"]))
     if "occurred_from" in filters:
-        query = query.where(Incident.occurred_at >= local_midnight(filters["occurred_from"]))
+        conditions.append(Incident.occurred_at >= local_midnight(filters["occurred_from"]))
     if "occurred_to" in filters:
         # Inclusive: the whole of the last day, in the organisation's time zone.
-        query = query.where(
-            Incident.occurred_at < local_midnight(filters["occurred_to"] + timedelta(days=1))
-        )
+        conditions.append(
+            Incident.occurred_at < local_midnight(filters["occurred_to"] + timedelta(days=1)))
     if "cursor" in filters:
         moment, last_id = decode_cursor(filters["cursor"], _occurred)
-        query = query.where(
-            or_(
-                Incident.occurred_at < moment,
-                and_(Incident.occurred_at == moment, Incident.id < last_id),
-            )
-        )
+        conditions.append(before(Incident.occurred_at, Incident.id, moment, last_id))
+    return conditions
+
+
+def list_incidents(user: User, filters: dict[str, Any]) -> Page:
+    """Newest first by occurrence, ties broken by id; keyset pagination keeps pages stable
+    while new reports arrive.
+
+    The scope is a union of disjoint parts (access.list_branches: what the user reported,
+    what was reported for them, the units they handle), each read in the list's order and cut
+    at the page's length before they are merged: each part seeks its own index, so an employee's
+    list costs the same with no reports or thousands, on any number of incidents (an OR over
+    the columns made PostgreSQL walk the whole list's order; docs/performance.md)."""
     limit = filters["limit"]
-    rows = list(
-        db.session.scalars(
-            query.order_by(Incident.occurred_at.desc(), Incident.id.desc()).limit(limit + 1)
-        )
-    )
+    rows = list(db.session.scalars(list_query(user, filters)))
     has_more = len(rows) > limit
     items = rows[:limit]
     last = items[-1] if has_more else None
     return Page(items=items, next_cursor=last and encode_cursor(last.occurred_at.isoformat(),
                                                                  last.id))
+
+
+def list_query(user: User, filters: dict[str, Any]) -> Select:
+    """The incidents of one page of ``list_incidents`` and the one after it (limit + 1)."""
+    limit = filters["limit"]
+    conditions = _list_filters(filters)
+    order = (Incident.occurred_at.desc(), Incident.id.desc())
+    branches = [
+        select(Incident.occurred_at, Incident.id).where(branch, *conditions)
+        .order_by(*order).limit(limit + 1)
+        for branch in access.list_branches(user, own_only=bool(filters.get("own")))
+    ]
+    if len(branches) == 1:
+        page = branches[0].subquery()
+    else:
+        merged = union_all(*(b.subquery().select() for b in branches)).subquery()
+        page = (select(merged.c.occurred_at, merged.c.id)
+                .order_by(merged.c.occurred_at.desc(), merged.c.id.desc())
+                .limit(limit + 1).subquery())
+    return select(Incident).join(page, Incident.id == page.c.id).order_by(*order)

@@ -34,11 +34,12 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from incidents import auth
+from incidents import access, auth
+from incidents.access import ADMIN_ROLES, UnitTree
 from incidents.clock import utcnow
 from incidents.config import ConfigError, _offsets
-from incidents.domain import AuditAction, Role
-from incidents.errors import NotFound, ValidationFailed
+from incidents.domain import AuditAction, AuditRecord
+from incidents.errors import Forbidden, NotFound, ValidationFailed
 from incidents.extensions import db
 from incidents.models import Setting, User
 from incidents.services import audit
@@ -251,8 +252,13 @@ def unchanged(key: str, raw: Any) -> bool:
     return type(raw) is type(current) and raw == current
 
 
-def _require_admin(user: User) -> None:
-    auth.require_roles(user, (Role.ADMIN,))
+def require_deployment_admin(user: User) -> None:
+    """The settings hold for the whole deployment, every organisation in it: changed by a
+    platform admin or an admin of every organisation (access.administers_all)."""
+    auth.require_roles(user, ADMIN_ROLES)
+    if not access.administers_all(user, UnitTree.load()):
+        raise Forbidden("The settings hold for every organisation in the service: a platform "
+                        "admin changes them.")
 
 
 def change(user: User, changes: Mapping[str, Any]) -> Settings:
@@ -260,7 +266,7 @@ def change(user: User, changes: Mapping[str, Any]) -> Settings:
     is written: unknown keys and bad values are one 422 naming each. A value equal to the one
     in effect is left as it is (``unchanged``: nothing written, nothing audited). Flushes; the
     caller commits."""
-    _require_admin(user)
+    require_deployment_admin(user)
     errors: dict[str, list[str]] = {}
     checked: dict[str, Any] = {}
     for key, raw in changes.items():
@@ -289,7 +295,8 @@ def change(user: User, changes: Mapping[str, Any]) -> Settings:
         else:
             row.value, row.updated_by_id, row.updated_at = new, user.id, now
         audit.record(user, AuditAction.UPDATE, None,
-                     detail=f"setting {key}: {shown(old)} → {shown(new)}")
+                     detail=f"setting {key}: {shown(old)} → {shown(new)}",
+                     record=AuditRecord.SETTING)
     db.session.flush()
     forget()
     return effective()
@@ -299,7 +306,7 @@ def reset(user: User, key: str) -> Settings:
     """Back to the environment's value: the stored value is removed, so the setting follows
     the environment again. Audited with old → new; a setting not changed in the service stays
     as it is. An unknown key is a 404."""
-    _require_admin(user)
+    require_deployment_admin(user)
     if key not in REGISTRY:
         raise NotFound(f"There is no setting {key}; the settings are: {', '.join(REGISTRY)}.",
                        errors={"key": ["unknown setting"]})
@@ -309,7 +316,8 @@ def reset(user: User, key: str) -> Settings:
         db.session.delete(row)
         audit.record(user, AuditAction.UPDATE, None,
                      detail=f"setting {key} back to the environment's value: "
-                            f"{shown(old)} → {shown(environment(key))}")
+                            f"{shown(old)} → {shown(environment(key))}",
+                     record=AuditRecord.SETTING)
         db.session.flush()
         forget()
     return effective()

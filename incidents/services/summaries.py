@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, cast, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from incidents import access
+from incidents.access import UnitTree
 from incidents.clock import to_local, utcnow
 from incidents.domain import (
     SUMMARY_KIND_LABELS,
     AuditAction,
+    AuditRecord,
     Role,
     SummaryKind,
     SummaryOrigin,
@@ -49,15 +51,23 @@ _PERIOD_FORMS = {
 
 
 class SystemReader:
-    """The scheduler reads statistics with hr's reach and nobody's identity; it never asks for
-    unsuppressed figures, so nothing it reads is audited as a person's read."""
+    """The scheduler reads statistics with the reach of hr at every root and nobody's
+    identity; it never asks for unsuppressed figures, so nothing it reads is audited as a
+    person's read. Each summary it makes is for one unit, within one organisation."""
 
     id = None
+    unit_id = None
     active = True
     leads_unit_ids: list[int] = []
+    assignment_rows: list = []
 
     def has_role(self, *roles: str) -> bool:
         return Role.HR in roles
+
+    def assigned_unit_ids(self, role: str) -> list[int]:
+        if role != Role.HR:
+            return []
+        return list(db.session.scalars(select(Unit.id).where(Unit.parent_id.is_(None))))
 
 
 @dataclass
@@ -242,31 +252,49 @@ def scheduled(kind: SummaryKind, now: datetime) -> SummaryRun:
 
 
 def tell_hr(created: list[Summary]) -> int:
-    """One mail to every active hr user listing the new summaries with links to their web pages;
-    no figures in the mail, as mail leaves the service's access control."""
+    """One mail to every active hr user who may read some of the new summaries, listing those
+    with links to their web pages (hr of one district is not told of another's); no figures in
+    the mail, as mail leaves the service's access control. Returns the mails written."""
     if not created:
         return 0
     first = created[0]
     label = SUMMARY_KIND_LABELS[SummaryKind(first.kind)]
     subject = f"{label.sv} {first.period} / {label.en} {first.period}"
-    lines = [f"- {s.scope_name}: {page_url('summary', summary_id=s.id)}" for s in created]
-    body = (
-        f"{label.sv} för {first.period} är klar.\n"
-        f"The {label.en.lower()} for {first.period} is ready.\n\n"
-        + "\n".join(lines)
-        + "\n\nDet här är ett automatiskt meddelande; svara inte på det.\n"
-        "This is an automatic message; please do not reply to it.\n"
-    )
     recipients = db.session.scalars(
         select(User)
         .join(UserRole, UserRole.user_id == User.id)
         .where(UserRole.role == Role.HR.value, User.active.is_(True))
         .order_by(User.id)
     ).all()
+    tree = UnitTree.load()
+    written = 0
     for user in recipients:
+        mine = [s for s in created if access.covers_units(user, Role.HR, _units_of(s), tree)]
+        if not mine:
+            continue
+        lines = [f"- {s.scope_name}: {page_url('summary', summary_id=s.id)}" for s in mine]
+        body = (
+            f"{label.sv} för {first.period} är klar.\n"
+            f"The {label.en.lower()} for {first.period} is ready.\n\n"
+            + "\n".join(lines)
+            + "\n\nDet här är ett automatiskt meddelande; svara inte på det.\n"
+            "This is an automatic message; please do not reply to it.\n"
+        )
         db.session.add(OutboxMail(kind=f"summary_{first.kind}", recipient=user.email,
                                   subject=subject, body=body))
-    return len(recipients)
+        written += 1
+    return written
+
+
+def _units_of(summary: Summary) -> list[int]:
+    """The units a summary is about: its unit, or a workshop's units."""
+    if summary.unit_id is not None:
+        return [summary.unit_id]
+    from incidents.models import WorkshopUnit
+
+    workshop_id = int(summary.scope.split(":", 1)[1])
+    return list(db.session.scalars(
+        select(WorkshopUnit.unit_id).where(WorkshopUnit.workshop_id == workshop_id))) or [-1]
 
 
 def summarise_closed_workshops(now: datetime) -> list[Summary]:
@@ -306,16 +334,21 @@ def summarise_closed_workshops(now: datetime) -> list[Summary]:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _readable_units(user: User) -> set[int] | None:
-    """The access module's rule (incidents/access, ``readable_summary_units``)."""
-    return access.readable_summary_units(user)
+def _readable(user: User):
+    """The summaries a user may read (the access module's rules): statistics summaries of the
+    units they reach for statistics; a workshop's summary if they may read the workshop's."""
+    from incidents.models import Workshop
+
+    readable_workshops = select(
+        literal("workshop:") + cast(Workshop.id, String)
+    ).where(access.workshop_scope(user, summaries=True))
+    return or_(Summary.unit_id.in_(sorted(access.readable_summary_units(user))),
+               and_(Summary.kind == SummaryKind.WORKSHOP.value,
+                    Summary.scope.in_(readable_workshops)))
 
 
 def list_summaries(user: User, args: dict[str, Any]) -> list[Summary]:
-    query = select(Summary)
-    readable = _readable_units(user)
-    if readable is not None:
-        query = query.where(Summary.unit_id.in_(readable))
+    query = select(Summary).where(_readable(user))
     if args.get("kind"):
         query = query.where(Summary.kind == args["kind"])
     if args.get("period"):
@@ -328,9 +361,9 @@ def list_summaries(user: User, args: dict[str, Any]) -> list[Summary]:
 
 def read(user: User, summary_id: int) -> Summary:
     """A summary outside the reader's reach is a 404, as if it did not exist."""
-    summary = db.session.get(Summary, summary_id)
-    readable = _readable_units(user)
-    if summary is None or (readable is not None and summary.unit_id not in readable):
+    summary = db.session.scalar(select(Summary).where(Summary.id == summary_id,
+                                                      _readable(user)))
+    if summary is None:
         raise NotFound(f"There is no summary {summary_id}.")
     return summary
 
@@ -362,16 +395,25 @@ def file_of(summary: Summary, name: str) -> SummaryFile:
 
 
 def request(user: User, data: dict[str, Any]) -> SummaryRun:
-    """hr makes the summaries of any ended period on demand; the ones that exist are returned
-    as they are (a summary is made once). The caller commits."""
+    """hr makes the summaries of any ended period on demand, for the organisations and
+    förvaltningar it reaches (or the units given, which it must reach); the ones that exist are
+    returned as they are (a summary is made once). The caller commits."""
+    unit_ids = data.get("unit_ids")
+    if unit_ids is None:
+        tree = UnitTree.load()
+        unit_ids = [u.id for u in scope_units()
+                    if access.covers_units(user, Role.HR, [u.id], tree)]
+    elif not access.covers_units(user, Role.HR, unit_ids):
+        organisation.existing_units(unit_ids)
+        raise field_error("unit_ids", "only units you are hr for (and units below them)")
     run = make_period_summaries(
         data["kind"], data["period"], origin=SummaryOrigin.REQUEST, requested_by=user,
-        unit_ids=data.get("unit_ids"),
+        unit_ids=unit_ids,
     )
     for summary in run.created:
         audit.record(user, AuditAction.CREATE, None,
                      detail=f"summary {summary.id}: {summary.kind} {summary.period} "
-                     f"{summary.scope}")
+                     f"{summary.scope}", record=AuditRecord.SUMMARY, unit_id=summary.unit_id)
     return run
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import exists, func, or_, select
 
 from incidents import access
 from incidents.clock import utcnow
-from incidents.domain import IncidentStatus
+from incidents.domain import AuditRecord, IncidentStatus
 from incidents.errors import Conflict, NotFound, ValidationFailed, field_error
 from incidents.extensions import db
 from incidents.models import (
@@ -42,7 +42,8 @@ def _check_moment(incident: Incident, field: str, moment: datetime | None) -> No
 def add_follow_up(user: User, incident_id: int, data: dict[str, Any]) -> FollowUpEntry:
     """Append-only: a correction is a new entry pointing to the one it corrects. The first
     entry moves an acknowledged incident into follow-up."""
-    incident = case_access.for_handler(user, incident_id, "document follow-up")
+    incident = case_access.for_handler(user, incident_id, "document follow-up",
+                                       AuditRecord.FOLLOW_UP)
     lifecycle.require_open_case(incident, "document follow-up")
     _check_moment(incident, "occurred_at", data["occurred_at"])
     corrects_id = data.get("corrects_id")
@@ -62,12 +63,13 @@ def add_follow_up(user: User, incident_id: int, data: dict[str, Any]) -> FollowU
     if incident.status == IncidentStatus.ACKNOWLEDGED:
         lifecycle.change_status(incident, IncidentStatus.IN_FOLLOW_UP, user)
     db.session.flush()
-    case_access.record_change(user, incident, f"follow-up {entry.id} ({entry.type}) added")
+    case_access.record_change(user, incident, f"follow-up entry {entry.id} added",
+                              AuditRecord.FOLLOW_UP)
     return entry
 
 
 def list_follow_ups(user: User, incident_id: int) -> list[dict[str, Any]]:
-    incident = case_access.for_reading(user, incident_id, "follow-up", exposed_may_read=False)
+    incident = case_access.for_reading(user, incident_id, AuditRecord.FOLLOW_UP)
     entries = list(
         db.session.scalars(
             select(FollowUpEntry)
@@ -93,7 +95,7 @@ def _check_measure(incident: Incident, measure: dict[str, Any]) -> None:
 
 
 def add_support_measure(user: User, incident_id: int, data: dict[str, Any]) -> SupportMeasure:
-    incident = case_access.for_handler(user, incident_id, "offer support")
+    incident = case_access.for_handler(user, incident_id, "offer support", AuditRecord.SUPPORT)
     lifecycle.require_open_case(incident, "offer support")
     if data.get("offered_at") is None:
         # Not given: now, or the delivery time if support was recorded as already delivered.
@@ -103,17 +105,18 @@ def add_support_measure(user: User, incident_id: int, data: dict[str, Any]) -> S
     measure = SupportMeasure(incident_id=incident.id, offered_by_id=user.id, **data)
     db.session.add(measure)
     db.session.flush()
-    case_access.record_change(user, incident, f"support measure {measure.id} ({measure.type})")
+    case_access.record_change(user, incident, f"support measure {measure.id} added",
+                              AuditRecord.SUPPORT)
     return measure
 
 
 def read_support_measure(user: User, incident_id: int, measure_id: int) -> SupportMeasure:
-    incident = case_access.for_reading(user, incident_id, "support", exposed_may_read=True)
+    incident = case_access.for_reading(user, incident_id, AuditRecord.SUPPORT)
     return _measure_of(incident, measure_id)
 
 
 def get_support_measure(user: User, incident_id: int, measure_id: int) -> SupportMeasure:
-    incident = case_access.for_handler(user, incident_id, "change support")
+    incident = case_access.for_handler(user, incident_id, "change support", AuditRecord.SUPPORT)
     return _measure_of(incident, measure_id)
 
 
@@ -140,13 +143,14 @@ def update_support_measure(
         setattr(measure, field, data[field])
     db.session.flush()
     case_access.record_change(
-        user, incident, f"support measure {measure.id} changed: {', '.join(changed) or 'nothing'}"
+        user, incident, f"support measure {measure.id} changed: {', '.join(changed) or 'nothing'}",
+        AuditRecord.SUPPORT,
     )
     return measure
 
 
 def list_support_measures(user: User, incident_id: int) -> list[SupportMeasure]:
-    incident = case_access.for_reading(user, incident_id, "support", exposed_may_read=True)
+    incident = case_access.for_reading(user, incident_id, AuditRecord.SUPPORT)
     return list(
         db.session.scalars(
             select(SupportMeasure)
@@ -159,7 +163,8 @@ def list_support_measures(user: User, incident_id: int) -> list[SupportMeasure]:
 def record_support_declined(user: User, incident_id: int, data: dict[str, Any]) -> SupportDecline:
     """Support is voluntary: an employee who declines all support is recorded, not chased.
     The record is a fact with a date, written once; support accepted later is a new measure."""
-    incident = case_access.for_handler(user, incident_id, "record that support was declined")
+    incident = case_access.for_handler(user, incident_id, "record that support was declined",
+                                       AuditRecord.SUPPORT)
     lifecycle.require_open_case(incident, "record that support was declined")
     existing = db.session.get(SupportDecline, incident.id)
     if existing is not None:
@@ -179,12 +184,12 @@ def record_support_declined(user: User, incident_id: int, data: dict[str, Any]) 
     )
     db.session.add(decline)
     db.session.flush()
-    case_access.record_change(user, incident, "support declined by the employee")
+    case_access.record_change(user, incident, "declined support recorded", AuditRecord.SUPPORT)
     return decline
 
 
 def get_support_declined(user: User, incident_id: int) -> SupportDecline:
-    incident = case_access.for_reading(user, incident_id, "support", exposed_may_read=True)
+    incident = case_access.for_reading(user, incident_id, AuditRecord.SUPPORT)
     decline = db.session.get(SupportDecline, incident.id)
     if decline is None:
         raise NotFound("No declined support is recorded for this incident.")
@@ -195,7 +200,7 @@ def get_support_declined(user: User, incident_id: int) -> SupportDecline:
 
 
 def list_check_ins(user: User, incident_id: int) -> list[CheckIn]:
-    incident = case_access.for_reading(user, incident_id, "check-ins", exposed_may_read=True)
+    incident = case_access.for_reading(user, incident_id, AuditRecord.CHECK_IN)
     return list(
         db.session.scalars(
             select(CheckIn).where(CheckIn.incident_id == incident.id).order_by(CheckIn.due_at)
@@ -204,7 +209,8 @@ def list_check_ins(user: User, incident_id: int) -> list[CheckIn]:
 
 
 def complete_check_in(user: User, incident_id: int, check_in_id: int, note: str) -> CheckIn:
-    incident = case_access.for_handler(user, incident_id, "complete a check-in")
+    incident = case_access.for_handler(user, incident_id, "complete a check-in",
+                                       AuditRecord.CHECK_IN)
     check_in = db.session.get(CheckIn, check_in_id)
     if check_in is None or check_in.incident_id != incident.id:
         raise NotFound(f"There is no check-in {check_in_id} on incident {incident_id}.")
@@ -217,7 +223,8 @@ def complete_check_in(user: User, incident_id: int, check_in_id: int, note: str)
     check_in.completed_by_id = user.id
     check_in.note = note
     db.session.flush()
-    case_access.record_change(user, incident, f"check-in {check_in.offset_label} completed")
+    case_access.record_change(user, incident, f"check-in {check_in.offset_label} completed",
+                              AuditRecord.CHECK_IN)
     return check_in
 
 
@@ -294,7 +301,8 @@ def find_evaluation(incident_id: int) -> SupportEvaluation | None:
 def evaluation_for_writing(
     user: User, incident_id: int
 ) -> tuple[Incident, SupportEvaluation | None]:
-    incident = case_access.for_exposed_employee(user, incident_id, "evaluate the support")
+    incident = case_access.for_exposed_employee(user, incident_id, "evaluate the support",
+                                                AuditRecord.SUPPORT_EVALUATION)
     return incident, find_evaluation(incident.id)
 
 
@@ -316,13 +324,13 @@ def save_evaluation(
     evaluation.felt_supported_by_employer = data["felt_supported_by_employer"]
     evaluation.comment = data.get("comment")
     db.session.flush()
-    case_access.record_change(user, incident, "support evaluated by the employee")
+    case_access.record_change(user, incident, "support evaluated by the employee",
+                              AuditRecord.SUPPORT_EVALUATION)
     return evaluation, created
 
 
 def read_evaluation(user: User, incident_id: int) -> SupportEvaluation:
-    incident = case_access.for_reading(user, incident_id, "support evaluation",
-                                       exposed_may_read=True)
+    incident = case_access.for_reading(user, incident_id, AuditRecord.SUPPORT_EVALUATION)
     evaluation = find_evaluation(incident.id)
     if evaluation is None:
         raise NotFound("The employee has not evaluated the support yet.")

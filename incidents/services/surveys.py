@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from incidents import access
 from incidents.clock import to_local, utcnow
-from incidents.domain import AuditAction, Category, values
+from incidents.domain import AuditAction, AuditRecord, Category, Role, values
 from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from incidents.extensions import db
 from incidents.models import (
@@ -82,14 +82,31 @@ def get_survey(survey_id: int) -> Survey:
     return survey
 
 
-def read_survey(survey_id: int) -> dict[str, Any]:
+def survey_for_hr(user: User, survey_id: int) -> Survey:
+    """A survey hr may see: one whose every unit it reaches (404 for others, as for none)."""
+    survey = db.session.scalar(select(Survey).where(Survey.id == survey_id,
+                                                    access.survey_scope(user)))
+    if survey is None:
+        raise NotFound(f"There is no survey {survey_id}.")
+    return survey
+
+
+def describe_to_answer(survey_id: int) -> dict[str, Any]:
+    """What the answering page shows of a survey (title, window): open to every employee; who
+    may answer is ``survey_to_answer``'s rule."""
     survey = get_survey(survey_id)
+    return describe(survey, 0)
+
+
+def read_survey(user: User, survey_id: int) -> dict[str, Any]:
+    survey = survey_for_hr(user, survey_id)
     return describe(survey, _response_counts([survey.id]).get(survey.id, 0))
 
 
-def list_surveys() -> list[dict[str, Any]]:
-    surveys = list(db.session.scalars(select(Survey).order_by(Survey.closes_at.desc(),
-                                                              Survey.id.desc())))
+def list_surveys(user: User) -> list[dict[str, Any]]:
+    """The surveys of the units hr reaches, latest closing first."""
+    surveys = list(db.session.scalars(select(Survey).where(access.survey_scope(user))
+                                      .order_by(Survey.closes_at.desc(), Survey.id.desc())))
     counts = _response_counts([s.id for s in surveys])
     return [describe(s, counts.get(s.id, 0)) for s in surveys]
 
@@ -99,6 +116,8 @@ def create_survey(user: User, data: dict[str, Any]) -> dict[str, Any]:
     and in the future (a survey closed already could receive no answers)."""
     unit_ids = data["unit_ids"]
     organisation.existing_units(unit_ids)
+    if not access.covers_units(user, Role.HR, unit_ids):
+        raise field_error("unit_ids", "only units you are hr for (and units below them)")
     if data["closes_at"] <= data["opens_at"]:
         raise field_error("closes_at", "must be after opens_at")
     if data["closes_at"] <= utcnow():
@@ -114,7 +133,8 @@ def create_survey(user: User, data: dict[str, Any]) -> dict[str, Any]:
     )
     db.session.add(survey)
     db.session.flush()
-    audit.record(user, AuditAction.CREATE, None, detail=f"exposure survey {survey.id} created")
+    audit.record(user, AuditAction.CREATE, None, detail=f"exposure survey {survey.id} created",
+                 record=AuditRecord.SURVEY, unit_id=survey.unit_ids[0])
     return describe(survey, 0)
 
 

@@ -23,11 +23,11 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from incidents import access
 from incidents.clock import to_local, utcnow
-from incidents.domain import AuditAction, WorkshopScale
+from incidents.domain import AuditAction, AuditRecord, Role, WorkshopScale
 from incidents.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from incidents.extensions import db
 from incidents.models import (
@@ -41,7 +41,7 @@ from incidents.models import (
     WorkshopUnit,
 )
 from incidents.services import audit, organisation
-from incidents.services.pagination import Page, decode_cursor, encode_cursor
+from incidents.services.pagination import Page, before, decode_cursor, encode_cursor
 from incidents.stats.workshops import status
 
 
@@ -87,23 +87,30 @@ def get_workshop(workshop_id: int) -> Workshop:
     return workshop
 
 
-def read_workshop(workshop_id: int) -> dict[str, Any]:
-    return _describe_all([get_workshop(workshop_id)])[0]
+def workshop_for(user: User, workshop_id: int, *, summaries: bool = False) -> Workshop:
+    """A workshop hr may see (every unit of it reached), or with ``summaries`` whose summary a
+    statistics reader may read too; 404 for others, as for none."""
+    workshop = db.session.scalar(select(Workshop).where(
+        Workshop.id == workshop_id, access.workshop_scope(user, summaries=summaries)))
+    if workshop is None:
+        raise NotFound(f"There is no workshop {workshop_id}.")
+    return workshop
+
+
+def read_workshop(user: User, workshop_id: int) -> dict[str, Any]:
+    return _describe_all([workshop_for(user, workshop_id)])[0]
 
 
 # -- listing ------------------------------------------------------------------------------
 
 
-def list_workshops(args: dict[str, Any]) -> Page:
-    """Latest held first, ties broken by id; keyset pagination (as for incidents) keeps pages
-    stable while workshops are added."""
-    query = select(Workshop)
+def list_workshops(user: User, args: dict[str, Any]) -> Page:
+    """The workshops of the units hr reaches. Latest held first, ties broken by id; keyset
+    pagination (as for incidents) keeps pages stable while workshops are added."""
+    query = select(Workshop).where(access.workshop_scope(user))
     if "cursor" in args:
         held_on, last_id = decode_cursor(args["cursor"], date.fromisoformat)
-        query = query.where(
-            or_(Workshop.held_on < held_on,
-                and_(Workshop.held_on == held_on, Workshop.id < last_id))
-        )
+        query = query.where(before(Workshop.held_on, Workshop.id, held_on, last_id))
     limit = args["limit"]
     rows = list(db.session.scalars(
         query.order_by(Workshop.held_on.desc(), Workshop.id.desc()).limit(limit + 1)
@@ -124,6 +131,8 @@ def create_workshop(user: User, data: dict[str, Any]) -> dict[str, Any]:
     registered to enter the ratings collected on paper."""
     unit_ids = data["unit_ids"]
     organisation.existing_units(unit_ids)
+    if not access.covers_units(user, Role.HR, unit_ids):
+        raise field_error("unit_ids", "only units you are hr for (and units below them)")
     if data["closes_at"] <= data["opens_at"]:
         raise field_error("closes_at", "must be after opens_at")
     workshop = Workshop(
@@ -137,7 +146,8 @@ def create_workshop(user: User, data: dict[str, Any]) -> dict[str, Any]:
     )
     db.session.add(workshop)
     db.session.flush()
-    audit.record(user, AuditAction.CREATE, None, detail=f"workshop {workshop.id} created")
+    audit.record(user, AuditAction.CREATE, None, detail=f"workshop {workshop.id} created",
+                 record=AuditRecord.WORKSHOP, unit_id=workshop.unit_ids[0])
     return describe(workshop, 0, 0)
 
 
@@ -309,7 +319,7 @@ def add_tally(user: User, workshop_id: int, data: dict[str, dict[int, int]]) -> 
     It may be entered at any time; the summary made when the window closes has the tallies
     entered by then. Audited.
     """
-    workshop = get_workshop(workshop_id)
+    workshop = workshop_for(user, workshop_id)
     given = {scale: counts for scale, counts in data.items() if counts is not None}
     if sum(sum(counts.values()) for counts in given.values()) == 0:
         raise ValidationFailed(
@@ -329,7 +339,8 @@ def add_tally(user: User, workshop_id: int, data: dict[str, dict[int, int]]) -> 
     db.session.flush()
     added = ", ".join(f"{scale} {sum(given[scale].values())}" for scale in given)
     audit.record(user, AuditAction.CREATE, None,
-                 detail=f"workshop {workshop.id} tally {tally.id}: {added}")
+                 detail=f"workshop {workshop.id} tally {tally.id}: {added}",
+                 record=AuditRecord.WORKSHOP, unit_id=workshop.unit_ids[0])
     return {
         "id": tally.id,
         "workshop_id": workshop.id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-import pandas as pd
+from incidents.stats import pd
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import io
 import math
 from typing import Any
 
-import pandas as pd
 from flask import Response
 
 from incidents.domain import (
@@ -23,6 +22,7 @@ from incidents.domain import (
     Rating3,
     SupportType,
 )
+from incidents.stats import pd
 from incidents.stats.incidents import LABELS, StatsTable
 
 

@@ -16,25 +16,26 @@ from datetime import date
 from itertools import product
 from typing import Any
 
-import pandas as pd
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
+from incidents import access
+from incidents.access import UnitTree
 from incidents.domain import (
     CATEGORY_LABELS,
     LOCATION_LABELS,
     PERPETRATOR_LABELS,
     AuditAction,
+    AuditRecord,
     Category,
     Location,
     Perpetrator,
-    Role,
 )
 from incidents.errors import Forbidden
 from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, User
 from incidents.services import audit
-from incidents.stats import disclosure
+from incidents.stats import disclosure, pd
 from incidents.stats.periods import (
     month_bucket,
     months_between,
@@ -86,7 +87,16 @@ def _grouped_counts(selection: Selection, params: dict[str, Any], keys: list[str
     for key in ("location", "perpetrator", "anonymous"):
         if key in keys:
             columns.append(getattr(Incident, key).label(key))
-    query = select(*columns, func.count().label("count")).where(
+    # The totals come from the same scan: each incident has exactly one primary form, so
+    # counting the primary forms' rows (or every row, without the forms) counts incidents
+    # once. A second query for the totals read the same rows again.
+    once = IncidentForm.is_primary.is_(True) if "category" in keys else None
+    anonymous_once = Incident.anonymous.is_(True) if once is None else and_(
+        once, Incident.anonymous.is_(True))
+    incidents = func.count() if once is None else func.sum(case((once, 1), else_=0))
+    query = select(*columns, func.count().label("count"),
+                   incidents.label(_INCIDENTS),
+                   func.sum(case((anonymous_once, 1), else_=0)).label(_ANONYMOUS)).where(
         *occurred_within(start, end), Incident.unit_id.in_(selection.all_unit_ids)
     )
     if "category" in keys:
@@ -94,23 +104,31 @@ def _grouped_counts(selection: Selection, params: dict[str, Any], keys: list[str
     if params.get("anonymous") is not None:
         query = query.where(Incident.anonymous.is_(params["anonymous"]))
     query = query.group_by(*columns)
-    names = [c.name for c in columns] + ["count"]
-    # Core rows turned into plain tuples: the ORM's row loading, and pandas probing each Row's
-    # attributes, cost more than the query itself.
-    rows = db.session.connection().execute(query).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=names)
+    names = [c.name for c in columns] + ["count", _INCIDENTS, _ANONYMOUS]
+    # The driver's own tuples, straight from its cursor: the ORM's row loading, pandas probing
+    # each Row's attributes, and then making SQLAlchemy Rows and copying them to tuples cost
+    # more than the query itself (none of these columns needs SQLAlchemy's result processing:
+    # text, integers, and a flag that with_periods makes a bool).
+    result = db.session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    return pd.DataFrame.from_records(rows, columns=names)
 
 
-def _totals(selection: Selection, params: dict[str, Any]) -> dict[str, int]:
-    query = select(
-        func.count().label("count"),
-        func.coalesce(func.sum(case((Incident.anonymous, 1), else_=0)), 0).label("anonymous"),
-    ).where(*occurred_within(params["from"], params["to"]),
-            Incident.unit_id.in_(selection.all_unit_ids))
-    if params.get("anonymous") is not None:
-        query = query.where(Incident.anonymous.is_(params["anonymous"]))
-    row = db.session.execute(query).one()
-    return {"count": int(row.count), "anonymous": int(row.anonymous)}
+# The grouped counts' columns that add up to the totals (each incident once, and the anonymous
+# ones among them); dropped before the rows are folded.
+_INCIDENTS = "_incidents"
+_ANONYMOUS = "_anonymous_incidents"
+
+
+def _totals(counts: pd.DataFrame) -> dict[str, int]:
+    """The incidents of the selection and the anonymous ones among them, from the grouped
+    counts' own columns (_grouped_counts)."""
+    if not len(counts):
+        return {"count": 0, "anonymous": 0}
+    return {"count": int(counts[_INCIDENTS].sum()), "anonymous": int(counts[_ANONYMOUS].sum())}
 
 
 def with_periods(frame: pd.DataFrame, selection: Selection) -> pd.DataFrame:
@@ -178,46 +196,58 @@ def _rates(frame: pd.DataFrame, selection: Selection, params, keys) -> pd.Series
         years.add(single_year)
     headcounts = Headcounts(selection.tree, selection.all_unit_ids, years)
 
-    def rate(row) -> float | None:
-        year = _row_year(row, single_year)
+    if not len(frame):
+        return pd.Series(dtype=object)
+    selected = set(selection.unit_ids)
+
+    def employees(unit_id: int | None, year: int) -> int | None:
+        if unit_id is None:
+            return headcounts.of_all(selection.unit_ids, year)
+        if unit_id in selected and selection.tree.children.get(unit_id):
+            return None  # the unit's own incidents; its head-count covers its sub-units
+        return headcounts.of(unit_id, year)
+
+    # Column by column, each (unit, year) looked up once: DataFrame.apply built a Series per
+    # row, which cost more than the GROUP BY at 100,000 incidents (docs/performance.md).
+    years = _row_years(frame, single_year)
+    units = ([int(u) for u in frame["unit"]] if "unit" in keys else [None] * len(frame))
+    known: dict[tuple[int | None, int], int | None] = {}
+    rates = []
+    for count, unit_id, year in zip(frame["count"].tolist(), units, years, strict=True):
         if year is None:
-            return None
-        if "unit" in keys:
-            unit_id = int(row["unit"])
-            if unit_id in selection.unit_ids and selection.tree.children.get(unit_id):
-                return None  # the unit's own incidents; its head-count covers its sub-units
-            employees = headcounts.of(unit_id, year)
-        else:
-            employees = headcounts.of_all(selection.unit_ids, year)
-        if not employees:
-            return None
-        return round(int(row["count"]) * 100 / employees, 2)
-
-    return frame.apply(rate, axis=1) if len(frame) else pd.Series(dtype=object)
+            rates.append(None)
+            continue
+        if (unit_id, year) not in known:
+            known[unit_id, year] = employees(unit_id, year)
+        staff = known[unit_id, year]
+        rates.append(round(int(count) * 100 / staff, 2) if staff else None)
+    return pd.Series(rates, index=frame.index)
 
 
-def _row_year(row, single_year: int | None) -> int | None:
-    if "year" in row:
-        return int(row["year"])
-    if "tertial" in row:
-        return int(str(row["tertial"])[:4])
-    if "month" in row:
-        return year_label(str(row["month"]))
-    return single_year
+def _row_years(frame: pd.DataFrame, single_year: int | None) -> list[int | None]:
+    """Each row's year: from its year, else its tertial, else its month, else the period's."""
+    if "year" in frame:
+        return [int(y) for y in frame["year"]]
+    if "tertial" in frame:
+        return [int(str(t)[:4]) for t in frame["tertial"]]
+    if "month" in frame:
+        labels = {m: year_label(str(m)) for m in frame["month"].unique()}
+        return [labels[m] for m in frame["month"]]
+    return [single_year] * len(frame)
 
 
 def incident_table(user: User, params: dict[str, Any]) -> StatsTable:
     keys = [k for k in DIMENSIONS if k in params.get("group_by", [])]
     selection = select_units(user, params.get("unit_id"))
-    require_hr_for_unsuppressed(user, params)
+    require_hr_for_unsuppressed(user, params, selection.unit_ids, selection.tree)
     threshold = current_app.config["STATS_SUPPRESSION_THRESHOLD"]
     unsuppressed = bool(params.get("unsuppressed"))
     if unsuppressed:
-        audit_unsuppressed(user, "incidents", params)
+        audit_unsuppressed(user, "incidents", params, selection.unit_ids)
 
     counts = _grouped_counts(selection, params, keys)
     if len(counts):
-        folded = _fold(counts, selection, keys)
+        folded = _fold(counts.drop(columns=[_INCIDENTS, _ANONYMOUS]), selection, keys)
     elif keys:
         folded = pd.DataFrame({**{k: [] for k in keys}, "count": []})
     else:
@@ -238,7 +268,7 @@ def incident_table(user: User, params: dict[str, Any]) -> StatsTable:
                                    derived=["rate_per_100"])
         hidden_totals = rows.attrs.get("suppressed_totals", [])
 
-    totals = _totals(selection, params)
+    totals = _totals(counts)
     total_rate = _rates(pd.DataFrame([{"count": totals["count"]}]), selection, params, [])
     totals["rate_per_100"] = total_rate.iloc[0] if len(total_rate) else None
     totals["suppressed"] = False
@@ -289,15 +319,23 @@ def _filters(params, selection: Selection, keys: list[str]) -> dict[str, Any]:
     }
 
 
-def require_hr_for_unsuppressed(user: User, params: dict[str, Any]) -> None:
-    if params.get("unsuppressed") and not user.has_role(Role.HR):
+def require_hr_for_unsuppressed(user: User, params: dict[str, Any], unit_ids: list[int],
+                                tree: UnitTree | None = None) -> None:
+    """Unsuppressed figures are hr's, for the units it reaches (access.may_see_unsuppressed)."""
+    if not params.get("unsuppressed"):
+        return
+    if not access.may_see_unsuppressed(user, tree or UnitTree.load(), unit_ids):
         raise Forbidden(
-            "Only hr may ask for unsuppressed figures.", errors={"unsuppressed": ["hr only"]}
+            "Only hr may ask for unsuppressed figures, for the units it is hr for.",
+            errors={"unsuppressed": ["hr only, for the units it is hr for"]},
         )
 
 
-def audit_unsuppressed(user: User, table: str, params: dict[str, Any]) -> None:
-    """hr may ask for unsuppressed figures for internal work; the request is audited."""
+def audit_unsuppressed(user: User, table: str, params: dict[str, Any],
+                       unit_ids: list[int]) -> None:
+    """hr may ask for unsuppressed figures for internal work; the request is audited, under
+    the first unit counted (whose hr may list the entry)."""
     shown = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items()
              if k not in ("format", "lang")}
-    audit.record(user, AuditAction.READ, None, detail=f"unsuppressed statistics: {table} {shown}")
+    audit.record(user, AuditAction.READ, None, detail=f"unsuppressed statistics: {table} {shown}",
+                 record=AuditRecord.STATISTICS, unit_id=unit_ids[0] if unit_ids else None)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from flask import current_app
 from sqlalchemy import Integer, case, cast, func, select
 
 from incidents.extensions import db
 from incidents.models import Incident, IncidentForm, User
-from incidents.stats import disclosure
+from incidents.stats import disclosure, pd
 from incidents.stats.incidents import (
     audit_unsuppressed,
     require_hr_for_unsuppressed,
@@ -51,10 +50,10 @@ def counted(condition, label: str):
 def prepare(user: User, params: dict[str, Any], table: str) -> tuple[Selection, list[str], bool]:
     keys = [k for k in KEYS if k in params.get("group_by", [])]
     selection = select_units(user, params.get("unit_id"))
-    require_hr_for_unsuppressed(user, params)
+    require_hr_for_unsuppressed(user, params, selection.unit_ids, selection.tree)
     unsuppressed = bool(params.get("unsuppressed"))
     if unsuppressed:
-        audit_unsuppressed(user, table, params)
+        audit_unsuppressed(user, table, params, selection.unit_ids)
     return selection, keys, unsuppressed
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import and_, func, select
 
 from incidents.domain import FiledBy, PoliceDecision, PoliceFlag, PoliceOutcome
 from incidents.extensions import db
 from incidents.models import Incident, PoliceOutcomeEntry, PoliceReport, User
-from incidents.stats import measures
+from incidents.stats import measures, pd
 from incidents.stats.incidents import MULTI_FORM_NOTE, StatsTable
 
 FLAGGED = (PoliceFlag.REQUIRED.value, PoliceFlag.RECOMMENDED.value)

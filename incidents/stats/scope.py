@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from incidents import access
 from incidents.access import UnitTree
-from incidents.errors import Forbidden, NotFound
+from incidents.errors import Forbidden, NotFound, field_error
 from incidents.extensions import db
 from incidents.models import Headcount, User
 
@@ -56,13 +56,19 @@ def select_units(user: User, unit_id: int | None) -> Selection:
         raise NotFound(f"There is no unit {unit_id}.", errors={"unit_id": ["no such unit"]})
     roots = access.statistics_roots(user, tree)
     if not roots:
-        raise Forbidden("Statistics are for hr, and for managers about the units they lead.")
+        raise Forbidden("Statistics are for managers, hr and statistics readers, about the "
+                        "units they reach.")
     if unit_id is None:
+        if len({tree.root_of(root) for root in roots}) > 1:
+            # The statistics of one organisation never include another's units.
+            raise field_error("unit_id", "you reach units of several organisations; name the "
+                                         "unit (an organisation or a unit in one) to count")
         return Selection(tree, roots)
     if not access.statistics_cover(user, tree, [unit_id]):
         raise Forbidden(
-            "You can see statistics only for the units you lead and the units below them.",
-            errors={"unit_id": ["not a unit you lead or one below it"]},
+            "You can see statistics only for the units you reach (that you lead, or hold hr or "
+            "the statistics reader role for) and the units below them.",
+            errors={"unit_id": ["not a unit you reach or one below it"]},
         )
     return Selection(tree, [unit_id])
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Float, and_, case, cast, func, or_, select, true
 
 from incidents.clock import utcnow
@@ -34,7 +33,7 @@ from incidents.models import (
     User,
 )
 from incidents.services import settings
-from incidents.stats import measures
+from incidents.stats import measures, pd
 from incidents.stats.incidents import StatsTable
 
 KEYS = ("unit", "month", "tertial", "year")

@@ -486,14 +486,14 @@ def workshop_summary(workshop_id: int) -> dict[str, Any]:
     }
 
 
-def workshops_over_time(start: date, end: date) -> dict[str, Any]:
-    """One row per workshop held from ``start`` to ``end`` (both inclusive), in the order
-    held, with the figures of workshop_summary, and a total row of their ratings added
-    together; suppressed as one table, so the total row cannot be used to undo a row's
-    suppression."""
+def workshops_over_time(start: date, end: date, scope) -> dict[str, Any]:
+    """One row per workshop held from ``start`` to ``end`` (both inclusive) within ``scope``
+    (access.workshop_scope: the workshops the caller may see), in the order held, with the
+    figures of workshop_summary, and a total row of their ratings added together; suppressed as
+    one table, so the total row cannot be used to undo a row's suppression."""
     workshops = list(db.session.scalars(
         select(Workshop)
-        .where(Workshop.held_on >= start, Workshop.held_on <= end)
+        .where(Workshop.held_on >= start, Workshop.held_on <= end, scope)
         .order_by(Workshop.held_on, Workshop.id)
     ))
     threshold = _threshold()

@@ -3,8 +3,10 @@ with their roles and led units, and the settings the service runs with (the orga
 changed here; the installation's, shown as the environment sets them).
 
 Each form validates with the API's schema and calls the service the API calls
-(incidents/api/units.py, incidents/api/users.py, incidents/api/settings.py); only admins reach
-these pages, as only admins may change units, users and settings in the API. A change the API
+(incidents/api/units.py, incidents/api/users.py, incidents/api/settings.py), with the signed-in
+admin as the actor; only admins and platform admins reach these pages, as in the API. Each admin
+sees the people and units of their own organisations and is offered only what they administer
+(incidents/access decides; the services refuse the rest). A change the API
 guards with If-Match is guarded here by the version the page was shown with: a stale page is told
 so and shown what is saved now.
 """
@@ -21,10 +23,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from incidents import auth
+from incidents import access, auth
+from incidents.access import ADMIN_ROLES, UnitTree
 from incidents.clock import to_local, utcnow
 from incidents.domain import ROLE_LABELS, UNIT_KIND_LABELS, Role, UnitKind
-from incidents.errors import Conflict, DomainError
+from incidents.errors import Conflict, DomainError, Forbidden
 from incidents.extensions import db
 from incidents.models import Unit, User
 from incidents.schemas.common import MAX_ID
@@ -36,7 +39,7 @@ from incidents.schemas.organisation import (
 )
 from incidents.schemas.people import UserCreateSchema, UserUpdateSchema
 from incidents.schemas.settings import SettingsPatchSchema
-from incidents.services import organisation, people, settings
+from incidents.services import organisation, people, settings, unanswered
 from incidents.web.boundary import unit_of_work
 from incidents.web.forms import FormState, Wording, errors_from, load, service_error, whole_number
 from incidents.web.identity import login_required, signed_in_user
@@ -55,6 +58,12 @@ MOVE_CONFLICTS: Wording = {
     "parent_id": ("parent-id", _l(
         "A unit cannot be moved under itself or under one of its own sub-units. Choose a unit "
         "outside it.")),
+}
+# A new organisation (a unit at the top) is the platform admin's (403 in the API).
+UNIT_REFUSALS: Wording = {
+    "parent_id": ("parent-id", _l(
+        "Only a platform administrator adds a new organisation. Choose a unit to place it "
+        "under")),
 }
 HEADCOUNT_WORDING: Wording = {
     "year": ("headcount-year", _l("Enter the year with four digits, from 1990 to 2200")),
@@ -75,16 +84,43 @@ USER_WORDING: Wording = {
     "roles": ("role-employee", _l("Choose at least one role")),
     "leads_unit_ids": ("leads-unit-ids", _l(
         "Only a user with the manager role can lead units: tick Manager, or untick the units")),
+    "hr_unit_ids": ("hr-unit-ids", _l(
+        "The HR role is held for units: tick HR and at least one of your units for it, or "
+        "neither")),
+    "statistics_unit_ids": ("statistics-unit-ids", _l(
+        "The statistics reader role is held for units: tick Statistics reader and at least one "
+        "of your units for it, or neither")),
+    "admin_unit_ids": ("admin-unit-ids", _l(
+        "The administrator role is held for units: tick Administrator and at least one of your "
+        "units for it, or neither")),
     "active": ("change-active", _l("Choose whether the account is to be active")),
+}
+# An admin who does not administer every organisation keeps only people with a home unit.
+HOME_UNIT_REQUIRED = ("user-unit", _l("Choose the home unit from the list"))
+# What the service refuses an admin (403 in the API) that a field of the form can put right.
+SELF_REFUSALS: Wording = {
+    "roles": ("role-employee", _l(
+        "You cannot give yourself a role that reaches incidents (Manager, HR) or the "
+        "administrator role: another administrator must do it")),
+    **{name: (anchor, _l("You cannot give yourself more units: another administrator must do "
+                         "it"))
+       for name, anchor in (("leads_unit_ids", "leads-unit-ids"), ("hr_unit_ids", "hr-unit-ids"),
+                            ("statistics_unit_ids", "statistics-unit-ids"),
+                            ("admin_unit_ids", "admin-unit-ids"))},
+}
+PLATFORM_REFUSALS: Wording = {
+    "roles": ("role-employee", _l(
+        "Only a platform administrator gives or takes the platform administrator role")),
 }
 USER_CONFLICTS: Wording = {
     "email": ("user-email", _l(
         "Another user already has this email address. Find them in the list of users.")),
-    "roles": ("role-admin", _l(
-        "Someone must stay an active administrator. Make another user administrator first.")),
+    "roles": ("role-platform_admin", _l(
+        "Someone must stay an active platform administrator. Make another user platform "
+        "administrator first.")),
     "active": ("change-active", _l(
-        "This is the last active administrator, so the account cannot be deactivated. Make "
-        "another user administrator first.")),
+        "This is the last active platform administrator, so the account cannot be "
+        "deactivated. Make another user platform administrator first.")),
 }
 
 STALE_UNIT = _l("Someone else changed this unit after you opened the page. Here is what is "
@@ -97,9 +133,11 @@ STALE_USER = _l("Someone else changed this user after you opened the page. Here 
 
 
 def _admin() -> User:
-    """The signed-in administrator: the role the API requires for units and users."""
+    """The signed-in administrator (admin or platform admin): the roles the API requires for
+    units and users. Every service call below gets them as the actor, so each list and each
+    change stays within the organisations and units they administer."""
     user = signed_in_user()
-    auth.require_roles(user, (Role.ADMIN,))
+    auth.require_roles(user, ADMIN_ROLES)
     return user
 
 
@@ -110,17 +148,26 @@ def _id(value: int) -> int:
 
 
 def attempt(state: FormState, action: Callable[[], Any], wording: Wording,
-            conflicts: Mapping[str, tuple[str, Any]] | None = None) -> Any:
+            conflicts: Mapping[str, tuple[str, Any]] | None = None,
+            refusals: Mapping[str, tuple[str, Any]] | None = None) -> Any:
     """Run a service call. A refusal naming fields goes to the form (returns None), worded by
-    ``conflicts`` for a conflict with what is saved (409 in the API), by ``wording`` for a
-    field the service refuses (422); what the service did before refusing is undone, so the
-    page shows what is saved."""
+    ``conflicts`` for a conflict with what is saved (409 in the API), by ``refusals`` for
+    what the admin may not do naming a field (403 in the API: a role only another admin may
+    give them), by ``wording`` for a field the service refuses (422); what the service did
+    before refusing is undone, so the page shows what is saved. A 403 naming no field stays
+    an error page."""
     try:
         return action()
     except Conflict as exc:
         if conflicts is not None and exc.errors and any(name in conflicts for name in exc.errors):
             db.session.rollback()
             errors_from(state, exc.errors, conflicts)
+            return None
+        raise
+    except Forbidden as exc:
+        if refusals is not None and exc.errors and any(name in refusals for name in exc.errors):
+            db.session.rollback()
+            errors_from(state, exc.errors, refusals)
             return None
         raise
     except DomainError as exc:
@@ -151,10 +198,12 @@ class Node:
 
 
 def _tree(units: list[Unit]) -> list[Node]:
-    """The units as a tree, each level by name."""
+    """The units as a tree, each level by name; a unit whose parent is not among them is at
+    the top (the units an admin administers within their organisation)."""
+    shown = {unit.id for unit in units}
     below: dict[int | None, list[Unit]] = {}
     for unit in units:
-        below.setdefault(unit.parent_id, []).append(unit)
+        below.setdefault(unit.parent_id if unit.parent_id in shown else None, []).append(unit)
     for siblings in below.values():
         siblings.sort(key=lambda u: (u.name.casefold(), u.id))
     roots = [Node(unit, 0) for unit in below.get(None, [])]
@@ -194,29 +243,53 @@ def _kinds() -> list[tuple[str, Any]]:
     return [(kind.value, UNIT_KIND_LABELS[kind]) for kind in UnitKind]
 
 
-def _roles() -> list[tuple[str, Any]]:
-    return [(role.value, ROLE_LABELS[role]) for role in Role]
+def _roles(admin: User) -> list[tuple[str, Any]]:
+    """The roles the form offers: the platform admin role only to a platform admin."""
+    return [(role.value, ROLE_LABELS[role]) for role in Role
+            if role != Role.PLATFORM_ADMIN or access.is_platform_admin(admin)]
 
 
 ROLE_HINTS = {
     Role.EMPLOYEE.value: _l("Reports incidents and follows their own reports."),
     Role.MANAGER.value: _l("Also handles the cases of the units they lead, and of every unit "
                            "below them."),
-    Role.HR.value: _l("Sees and handles every incident; sets head-counts."),
-    Role.ADMIN.value: _l("Keeps the organisation tree and the users. Gives no access to "
-                         "incidents."),
+    Role.HR.value: _l("Sees and handles the incidents of the units the HR role is held for, "
+                      "and of the units below them; sets head-counts."),
+    Role.STATISTICS_READER.value: _l("Sees statistics and summaries, with small numbers "
+                                     "hidden, for their units. Never sees a single incident."),
+    Role.ADMIN.value: _l("Keeps the organisation tree and the users in their units. Gives no "
+                         "access to incidents."),
+    Role.PLATFORM_ADMIN.value: _l("Administers the whole service, every organisation. Gives "
+                                  "no access to incidents."),
 }
+
+# The roles held for units, in the order of the form: the field that names the units, the id
+# of its checkboxes' fieldset, the prefix of each checkbox's id.
+UNIT_ROLE_FIELDS = (
+    (Role.HR.value, "hr_unit_ids", "hr"),
+    (Role.STATISTICS_READER.value, "statistics_unit_ids", "statistics"),
+    (Role.ADMIN.value, "admin_unit_ids", "admin"),
+)
+
+
+def _administered(admin: User, units: list[Unit]) -> list[Unit]:
+    """Of these units, the ones the admin administers: what their forms offer."""
+    tree = UnitTree.load()
+    return [unit for unit in units if access.administers_unit(admin, tree, unit.id)]
 
 
 # -- units ------------------------------------------------------------------------------------
 
 
 def _render_units(state: FormState, status: int = 200):
-    units = organisation.list_units()
+    admin = signed_in_user()
+    units = organisation.list_units(admin)
     roots = _tree(units)
     return render_template(
         "admin_units.html", roots=roots, state=state, kinds=_kinds(),
-        parents=_unit_options(roots), unit_count=len(units),
+        parents=_unit_options(_tree(_administered(admin, units))), unit_count=len(units),
+        adds_organisations=access.administers_all(admin, UnitTree.load()),
+        unanswered=unanswered.units_for(signed_in_user()),
     ), status
 
 
@@ -236,12 +309,13 @@ def units():
 @login_required
 @unit_of_work
 def create_unit():
-    _admin()
+    admin = _admin()
     state = FormState(values=request.form.copy())
     payload = {"name": _text("name"), "kind": request.form.get("kind") or None,
                "parent_id": whole_number(request.form.get("parent_id"))}
     data = load(state, UnitCreateSchema(), payload, UNIT_WORDING)
-    unit = data and attempt(state, lambda: organisation.create_unit(data), UNIT_WORDING)
+    unit = data and attempt(state, lambda: organisation.create_unit(data, admin), UNIT_WORDING,
+                            refusals=UNIT_REFUSALS)
     if not unit:
         return _render_units(state, 422)
     flash(_("The unit %(name)s was added.", name=unit.name), "success")
@@ -257,15 +331,17 @@ def _unit_form(unit: Unit) -> FormState:
 def _render_unit(unit: Unit, *, change: FormState | None = None, move: FormState | None = None,
                  headcount: FormState | None = None, delete: FormState | None = None,
                  status: int = 200):
-    units = organisation.list_units()
-    roots = _tree(units)
+    admin = signed_in_user()
+    units = organisation.list_units(admin)
+    tree = UnitTree.load()
+    administers = access.administers_unit(admin, tree, unit.id)
     by_id = {u.id: u for u in units}
     path = []
     above = by_id.get(unit.parent_id)
     while above is not None and above not in path:
         path.insert(0, above)
         above = by_id.get(above.parent_id)
-    users = people.list_users()
+    users = people.list_users(admin)
     year = str(to_local(utcnow()).year)
     states = {
         "change": change or _unit_form(unit),
@@ -280,7 +356,12 @@ def _render_unit(unit: Unit, *, change: FormState | None = None, move: FormState
                         key=lambda u: (u.name.casefold(), u.id)),
         members=[u for u in users if u.unit_id == unit.id],
         leaders=[u for u in users if unit.id in u.leads_unit_ids],
-        kinds=_kinds(), parents=_unit_options(roots),
+        holders=[(role, [u for u in users if unit.id in u.assigned_unit_ids(role)])
+                 for role, _field, _prefix in UNIT_ROLE_FIELDS],
+        administers=administers,
+        counts=administers or access.covers_units(admin, Role.HR, [unit.id]),
+        adds_organisations=access.administers_all(admin, tree),
+        kinds=_kinds(), parents=_unit_options(_tree(_administered(admin, units))),
         headcounts=sorted(unit.headcounts, key=lambda h: h.year, reverse=True),
     ), status
 
@@ -289,29 +370,29 @@ def _render_unit(unit: Unit, *, change: FormState | None = None, move: FormState
 @login_required
 @unit_of_work
 def unit_page(unit_id: int):
-    _admin()
-    return _render_unit(organisation.get_unit(_id(unit_id)))
+    admin = _admin()
+    return _render_unit(organisation.get_unit(_id(unit_id), admin))
 
 
 def _update_unit(unit_id: int, payload: dict[str, Any], which: str,
                  conflicts: Wording | None = None):
     """Rename (name, kind) or move (parent_id), as PATCH /api/v1/units/{id} with If-Match."""
-    _admin()
+    admin = _admin()
     state = FormState(values=request.form.copy())
     data = load(state, UnitUpdateSchema(), payload, UNIT_WORDING)
-    unit = organisation.get_unit(_id(unit_id))
+    unit = organisation.unit_to_administer(admin, _id(unit_id))
     if data is None:
         return _render_unit(unit, **{which: state}, status=422)
     if request.form.get("version") != str(unit.version):
         return _stale(STALE_UNIT, "admin.unit_page", unit_id=unit.id)
     try:
-        changed = attempt(state, lambda: organisation.update_unit(unit, data), UNIT_WORDING,
-                          conflicts)
+        changed = attempt(state, lambda: organisation.update_unit(unit, data, admin),
+                          UNIT_WORDING, conflicts, UNIT_REFUSALS)
     except StaleDataError:
         db.session.rollback()
         return _stale(STALE_UNIT, "admin.unit_page", unit_id=unit_id)
     if not changed:
-        return _render_unit(organisation.get_unit(unit_id), **{which: state}, status=422)
+        return _render_unit(organisation.get_unit(unit_id, admin), **{which: state}, status=422)
     flash(_("The unit was saved.") if which == "change" else _("The unit was moved."),
           "success")
     return redirect(url_for("admin.unit_page", unit_id=unit.id), 303)
@@ -337,17 +418,17 @@ def move_unit(unit_id: int):
 @login_required
 @unit_of_work
 def delete_unit(unit_id: int):
-    _admin()
-    unit = organisation.get_unit(_id(unit_id))
+    admin = _admin()
+    unit = organisation.unit_to_administer(admin, _id(unit_id))
     name = unit.name
     try:
-        organisation.delete_unit(unit)
+        organisation.delete_unit(unit, admin)
     except Conflict:
         # The service says why in the API's words; the page says what can be deleted.
         db.session.rollback()
         state = FormState()
         errors_from(state, {"delete": ["in use"]}, DELETE_WORDING)
-        return _render_unit(organisation.get_unit(unit_id), delete=state, status=422)
+        return _render_unit(organisation.get_unit(unit_id, admin), delete=state, status=422)
     flash(_("The unit %(name)s was deleted.", name=name), "success")
     return redirect(url_for("admin.units"), 303)
 
@@ -358,15 +439,15 @@ def delete_unit(unit_id: int):
 def set_headcount(unit_id: int):
     """As PUT /api/v1/units/{id}/headcounts/{year}: the year from the form, the count checked
     by the API's schema, the year's range by the service."""
-    _admin()
+    admin = _admin()
     state = FormState(values=request.form.copy())
     year = load(state, HeadcountPathSchema(), {"year": whole_number(request.form.get("year"))},
                 HEADCOUNT_WORDING)
     data = load(state, HeadcountPutSchema(), {"count": whole_number(request.form.get("count"))},
                 HEADCOUNT_WORDING)
-    unit = organisation.get_unit(_id(unit_id))
+    unit = organisation.unit_for_headcount(admin, _id(unit_id))
     saved = year and data and attempt(
-        state, lambda: organisation.set_headcount(unit, year["year"], data["count"]),
+        state, lambda: organisation.set_headcount(unit, year["year"], data["count"], admin),
         HEADCOUNT_WORDING)
     if not saved:
         return _render_unit(unit, headcount=state, status=422)
@@ -384,19 +465,20 @@ STATUS_FILTERS = {"active": True, "inactive": False, "all": None}
 @login_required
 @unit_of_work
 def users():
-    _admin()
+    admin = _admin()
     status = request.args.get("status", "active")
     if status not in STATUS_FILTERS:
         status = "active"
     query = " ".join(request.args.get("q", "").split())[:200]
-    found = people.list_users(STATUS_FILTERS[status])
+    found = people.list_users(admin, STATUS_FILTERS[status])
     if query:
         wanted = query.casefold()
         found = [u for u in found if wanted in u.name.casefold() or wanted in u.email]
     found.sort(key=lambda u: (u.name.casefold(), u.id))
-    unit_names = dict(organisation.unit_choices())
+    unit_names = dict(organisation.unit_choices(admin))
     return render_template(
-        "admin_users.html", users=found, status=status, query=query, unit_names=unit_names,
+        "admin_users.html", users=found, unit_roles=UNIT_ROLE_FIELDS, status=status,
+        query=query, unit_names=unit_names,
         statuses=[("active", _("Active")), ("inactive", _("Deactivated")), ("all", _("All"))],
     )
 
@@ -408,16 +490,28 @@ def _user_payload() -> dict[str, Any]:
         "name": _text("name"),
         "unit_id": whole_number(request.form.get("unit_id")),
         "roles": request.form.getlist("roles"),
-        "leads_unit_ids": [whole_number(value) for value in request.form.getlist("leads_unit_ids")
-                           if value],
+        **{name: [whole_number(value) for value in request.form.getlist(name) if value]
+           for name in ("leads_unit_ids", *(field for _r, field, _p in UNIT_ROLE_FIELDS))},
     }
 
 
-def _render_user_form(template: str, state: FormState, status: int = 200, **context):
-    roots = _tree(organisation.list_units())
+def _user_wording(admin: User) -> Wording:
+    """The user form's words: "no home unit" only for an admin who may choose it."""
+    if access.administers_all(admin, UnitTree.load()):
+        return USER_WORDING
+    return {**USER_WORDING, "unit_id": HOME_UNIT_REQUIRED}
+
+
+def _render_user_form(template: str, state: FormState, status: int = 200,
+                      user: User | None = None, **context):
+    """The user form offers the units the admin administers (for the home unit and for each
+    role held for units) and the roles they may give."""
+    admin = signed_in_user()
+    roots = _tree(_administered(admin, organisation.list_units(admin)))
     return render_template(
-        template, state=state, roots=roots, units=_unit_options(roots), roles=_roles(),
-        role_hints=ROLE_HINTS, **context,
+        template, state=state, roots=roots, units=_unit_options(roots), roles=_roles(admin),
+        role_hints=ROLE_HINTS, unit_roles=UNIT_ROLE_FIELDS,
+        no_home_unit=access.administers_all(admin, UnitTree.load()), user=user, **context,
     ), status
 
 
@@ -434,11 +528,12 @@ def new_user():
 @login_required
 @unit_of_work
 def create_user():
-    _admin()
+    admin = _admin()
+    wording = _user_wording(admin)
     state = FormState(values=request.form.copy())
-    data = load(state, UserCreateSchema(), _user_payload(), USER_WORDING)
-    user = data and attempt(state, lambda: people.create_user(data), USER_WORDING,
-                            USER_CONFLICTS)
+    data = load(state, UserCreateSchema(), _user_payload(), wording)
+    user = data and attempt(state, lambda: people.create_user(data, admin), wording,
+                            USER_CONFLICTS, PLATFORM_REFUSALS)
     if not user:
         return _render_user_form("admin_user_new.html", state, 422)
     flash(_("%(name)s was added.", name=user.name), "success")
@@ -453,48 +548,70 @@ def _user_form(user: User) -> FormState:
         values.add("roles", role)
     for unit_id in user.leads_unit_ids:
         values.add("leads_unit_ids", str(unit_id))
+    for role, name, _prefix in UNIT_ROLE_FIELDS:
+        for unit_id in user.assigned_unit_ids(role):
+            values.add(name, str(unit_id))
     return FormState(values=values)
 
 
 def _render_user(user: User, state: FormState | None = None,
                  active_state: FormState | None = None, status: int = 200):
-    unit_names = dict(organisation.unit_choices())
+    admin = signed_in_user()
+    unit_names = dict(organisation.unit_choices(admin))
     return _render_user_form(
         "admin_user.html", state or _user_form(user), status, user=user,
         active_state=active_state or FormState(values=MultiDict({
             "version": str(user.version)})),
         home_unit=unit_names.get(user.unit_id),
         led_units=[(unit_id, unit_names.get(unit_id)) for unit_id in user.leads_unit_ids],
-        myself=user.id == signed_in_user().id,
+        held_units=[(role, [(unit_id, unit_names.get(unit_id))
+                            for unit_id in sorted(user.assigned_unit_ids(role))])
+                    for role, _name, _prefix in UNIT_ROLE_FIELDS if user.has_role(role)],
+        myself=user.id == admin.id,
+        refused=_why_not_changeable(admin, user),
     )
+
+
+def _why_not_changeable(admin: User, user: User) -> str | None:
+    """Why the admin may not change this person, as the service would refuse (403): a
+    platform admin is changed by a platform admin; someone holding roles for units the admin
+    does not administer, by an admin of those units."""
+    if user.has_role(Role.PLATFORM_ADMIN) and not access.is_platform_admin(admin):
+        return _("Only a platform administrator changes a platform administrator.")
+    if not access.administers_user(admin, UnitTree.load(), user):
+        return _("This person also holds roles for units you do not administer, so an "
+                 "administrator of those units, or a platform administrator, changes them.")
+    return None
 
 
 @blp.get("/users/<int:user_id>")
 @login_required
 @unit_of_work
 def user_page(user_id: int):
-    _admin()
-    return _render_user(people.get_user(_id(user_id)))
+    admin = _admin()
+    return _render_user(people.user_for(admin, _id(user_id)))
 
 
 def _update_user(user_id: int, payload: dict[str, Any], which: str):
     """As PATCH /api/v1/users/{id} with If-Match."""
     admin = _admin()
+    wording = _user_wording(admin)
     state = FormState(values=request.form.copy())
-    data = load(state, UserUpdateSchema(), payload, USER_WORDING)
-    user = people.get_user(_id(user_id))
+    data = load(state, UserUpdateSchema(), payload, wording)
+    user = people.user_for(admin, _id(user_id))
     if data is None:
         return _render_user(user, **{which: state}, status=422)
     if request.form.get("version") != str(user.version):
         return _stale(STALE_USER, "admin.user_page", user_id=user.id)
     try:
-        changed = attempt(state, lambda: people.update_user(user, data), USER_WORDING,
-                          USER_CONFLICTS)
+        changed = attempt(state, lambda: people.update_user(user, data, admin), wording,
+                          USER_CONFLICTS,
+                          SELF_REFUSALS if user.id == admin.id else PLATFORM_REFUSALS)
     except StaleDataError:
         db.session.rollback()
         return _stale(STALE_USER, "admin.user_page", user_id=user_id)
     if not changed:
-        return _render_user(people.get_user(user_id), **{which: state}, status=422)
+        return _render_user(people.user_for(admin, user_id), **{which: state}, status=422)
     if which == "active_state":
         message = (_("%(name)s can sign in again.", name=changed.name) if changed.active
                    else _("%(name)s was deactivated and can no longer sign in. Their reports "
@@ -502,7 +619,7 @@ def _update_user(user_id: int, payload: dict[str, Any], which: str):
     else:
         message = _("The changes to %(name)s were saved.", name=changed.name)
     flash(message, "success")
-    if not (admin.active and admin.has_role(Role.ADMIN)):
+    if not (admin.active and admin.has_role(*ADMIN_ROLES)):
         # One's own administrator role or account was just given up: the page is no longer
         # one's to see.
         return redirect(url_for("employee.start"), 303)
@@ -732,6 +849,9 @@ def _render_settings(state: FormState | None = None, status: int = 200):
     return render_template(
         "admin_settings.html", state=state or _settings_form(current), current=current,
         sections=sections,
+        # The settings hold for every organisation: changed by a platform admin (or an admin
+        # of every organisation); other admins read them.
+        may_change=access.administers_all(signed_in_user(), UnitTree.load()),
         changed=[field for _name, _title, fields in sections for field in fields
                  if field.current.changed],
         environment_only=_environment_only(),
@@ -748,6 +868,10 @@ def settings_page():
     admin = _admin()
     if request.method == "GET":
         return _render_settings()
+    if not access.administers_all(admin, UnitTree.load()):
+        # As the service refuses it (services/settings.py), before the form is read.
+        raise Forbidden("The settings hold for every organisation in the service: a platform "
+                        "admin changes them.")
     if "reset" in request.form:
         return _reset_setting(admin, request.form["reset"])
     state = FormState(values=request.form.copy())

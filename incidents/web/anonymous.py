@@ -19,7 +19,7 @@ from incidents.domain import STATUS_LABELS
 from incidents.errors import NotFound
 from incidents.extensions import limiter
 from incidents.schemas.messaging import AnonymousReportCreateSchema, MessageCreateSchema
-from incidents.services import anonymous, organisation
+from incidents.services import anonymous, notifications, organisation
 from incidents.services.anonymous import ReceiptRequired
 from incidents.web import report_form
 from incidents.web.boundary import unit_of_work
@@ -58,9 +58,12 @@ def report():
     if not created:
         return _render_form(state, 422)
     report, code = created
+    # Who will handle it, by role only: the managers above the unit, else hr (no names).
+    handlers = notifications.managers_to_tell(data["unit_id"], None, None)
     # Shown in this answer only: no redirect could carry the code without storing it.
     return render_template("anonymous_receipt.html", incident=report["incident"], code=code,
-                           reaches_at=report["reaches_case_handlers_at"]), 201
+                           reaches_at=report["reaches_case_handlers_at"],
+                           handled_as=handlers[0].as_role if handlers else None), 201
 
 
 def _follow(state: FormState, message_state: FormState | None = None, status: int = 200):

@@ -5,18 +5,28 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from incidents import access
-from incidents.domain import RATING3_LABELS, STATUS_LABELS, IncidentStatus, Rating3
+from incidents import access, auth
+from incidents.domain import (
+    RATING3_LABELS,
+    REPORTING_ROLES,
+    STATUS_LABELS,
+    AuditRecord,
+    IncidentStatus,
+    Rating3,
+)
 from incidents.errors import ValidationFailed
 from incidents.schemas.case import SupportEvaluationInputSchema
 from incidents.schemas.common import MAX_ID
 from incidents.schemas.incidents import IncidentCreateSchema
 from incidents.schemas.messaging import MessageCreateSchema
 from incidents.services import (
+    audit,
     lifecycle,
     messages,
+    notifications,
     organisation,
     people,
     reporting,
@@ -54,7 +64,7 @@ def _render_report_form(state: FormState, status: int = 200):
         "report_form.html",
         state=state,
         anonymous=False,
-        units=organisation.unit_choices(),
+        units=organisation.unit_choices(user),
         colleagues=people.colleagues_of(user),
         **report_form.choices(),
     ), status
@@ -65,6 +75,8 @@ def _render_report_form(state: FormState, status: int = 200):
 @unit_of_work
 def report():
     user = signed_in_user()
+    # As the API: reporting needs a reporting role (a statistics reader or an admin has none).
+    auth.require_roles(user, tuple(sorted(REPORTING_ROLES)))
     if request.method == "GET":
         kept = take_kept_form("employee.report")
         if kept is not None:
@@ -94,7 +106,19 @@ def _incident_id(incident_id: int) -> int:
 @unit_of_work
 def receipt(incident_id: int):
     incident = reporting.read_incident(signed_in_user(), _incident_id(incident_id))
-    return render_template("receipt.html", incident=incident)
+    handlers = notifications.case_handlers(incident)
+    return render_template("receipt.html", incident=incident, handlers=handlers,
+                           handled_by=handled_by(handlers),
+                           by_hr=bool(handlers) and handlers[0].as_role == "hr")
+
+
+def handled_by(handlers) -> str:
+    """"Maria Chef (chef) och Per Chef (chef)": who handles a report, with their role."""
+    roles = {"manager": _("manager"), "hr": _("HR")}
+    parts = [_("%(name)s (%(role)s)", name=h.name, role=roles[h.as_role]) for h in handlers]
+    if len(parts) < 2:
+        return "".join(parts)
+    return _("%(first)s and %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
 
 
 @blp.get("/my-reports")
@@ -114,18 +138,40 @@ def my_reports():
                            status_labels=STATUS_LABELS, first_page=not cursor)
 
 
+# "Who has read or changed this report": the kinds of record and what was done, in the words of
+# the page (the entries' own details are the API's, in English).
+AUDIT_RECORD_LABELS = {
+    AuditRecord.INCIDENT.value: _l("The report"),
+    AuditRecord.STATUS.value: _l("Status"),
+    AuditRecord.SUPPORT.value: _l("Support"),
+    AuditRecord.CHECK_IN.value: _l("Check-ins"),
+    AuditRecord.SUPPORT_EVALUATION.value: _l("Your evaluation of the support"),
+    AuditRecord.POLICE_REPORT.value: _l("Police report"),
+    AuditRecord.MESSAGES.value: _l("Messages"),
+}
+AUDIT_ACTION_LABELS = {
+    "create": _l("reported"),
+    "read": _l("read"),
+    "update": _l("changed"),
+    "access_denied": _l("tried to open, and was refused"),
+}
+
+
 def _render_report(incident_id: int, message_state: FormState | None = None,
                    evaluation_state: FormState | None = None, status: int = 200):
     user = signed_in_user()
     incident = reporting.read_incident(user, _incident_id(incident_id))
-    exposed_parts = access.may_read_part(user, incident, exposed_may_read=True)
-    history = lifecycle.status_history(user, incident.id) if exposed_parts else None
-    check_ins = support.list_check_ins(user, incident.id) if exposed_parts else None
+    history = (lifecycle.status_history(user, incident.id)
+               if access.may_read(user, incident, AuditRecord.STATUS) else None)
+    check_ins = (support.list_check_ins(user, incident.id)
+                 if access.may_read(user, incident, AuditRecord.CHECK_IN) else None)
     thread = messages.list_for_user(user, incident.id)
     evaluation = None
     if access.is_exposed_employee(user, incident) and support.find_evaluation(incident.id):
         evaluation = support.read_evaluation(user, incident.id)
     due = support.evaluation_due(user, incident)
+    trail = (audit.about_my_case(user, incident.id)
+             if access.is_exposed_employee(user, incident) else None)
     if evaluation_state is None:
         evaluation_state = FormState()
         if evaluation is not None:
@@ -144,6 +190,9 @@ def _render_report(incident_id: int, message_state: FormState | None = None,
         thread=thread,
         evaluation=evaluation,
         evaluation_due=due,
+        trail=trail,
+        record_labels=AUDIT_RECORD_LABELS,
+        action_labels=AUDIT_ACTION_LABELS,
         message_state=message_state or FormState(),
         evaluation_state=evaluation_state,
         ratings=[(r.value, RATING3_LABELS[r]) for r in Rating3],

@@ -33,7 +33,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from incidents import auth
-from incidents.access import UnitTree
+from incidents.access import STATISTICS_ROLES, UnitTree
 from incidents.clock import to_local, utcnow
 from incidents.domain import (
     SUMMARY_KIND_LABELS,
@@ -60,7 +60,7 @@ from incidents.web.statistics import survey_rows, unit_options
 blp = Blueprint("hr", __name__)
 
 HR = (Role.HR,)
-SUMMARY_READERS = (Role.HR, Role.MANAGER)
+SUMMARY_READERS = STATISTICS_ROLES
 
 SUMMARY_WORDING = {
     "kind": ("summary-period", _l("Choose a tertial or a month that has ended")),
@@ -202,7 +202,7 @@ def _blank_survey_form() -> FormState:
 
 
 def _render_surveys(user, state: FormState, status: int = 200):
-    found = surveys.list_surveys()
+    found = surveys.list_surveys(user)
     return render_template(
         "hr_surveys.html", surveys=found, state=state, units=unit_options(user),
         names={s["id"]: unit_names(s["unit_ids"]) for s in found},
@@ -252,7 +252,7 @@ def survey_page(survey_id: int):
     GET /api/v1/stats/dark-figure?survey_id= (disclosure-controlled)."""
     user = signed_in_user()
     auth.require_roles(user, HR)
-    survey = surveys.read_survey(survey_id)
+    survey = surveys.read_survey(user, survey_id)
     body = dark_figure.dark_figure(
         user, DarkFigureQuerySchema().load({"survey_id": survey_id, "lang": language()}))
     block = body["survey"]
@@ -285,9 +285,9 @@ def _render_workshops(user, state: FormState, status: int = 200):
     if cursor:
         args["cursor"] = cursor[:200]
     try:
-        page = workshops.list_workshops(args)
+        page = workshops.list_workshops(user, args)
     except ValidationFailed:  # a cursor that is not one: the first page
-        page = workshops.list_workshops({"limit": 50})
+        page = workshops.list_workshops(user, {"limit": 50})
     return render_template("hr_workshops.html", page=page, state=state,
                            units=unit_options(user)), status
 
@@ -350,7 +350,7 @@ def tally_wording() -> dict[str, tuple[str, str]]:
 
 def _render_workshop(user, workshop_id: int, tally_state: FormState | None = None,
                      status: int = 200):
-    workshop = workshops.read_workshop(workshop_id)
+    workshop = workshops.read_workshop(user, workshop_id)
     summary = workshop_summary(workshop_id)
     link = public_url("participation.room", room_code=workshop["room_code"])
     return render_template(
@@ -383,8 +383,9 @@ def workshop_page(workshop_id: int):
 def workshop_count(workshop_id: int):
     """The rating count for the projector page, which asks every few seconds while rating is
     open (static/site.js); the same figure as GET /api/v1/workshops/{id}."""
-    auth.require_roles(signed_in_user(), HR)
-    workshop = workshops.read_workshop(workshop_id)
+    user = signed_in_user()
+    auth.require_roles(user, HR)
+    workshop = workshops.read_workshop(user, workshop_id)
     return jsonify(rating_count=workshop["rating_count"], status=workshop["status"])
 
 

@@ -115,7 +115,7 @@ def _answers(form) -> dict[str, Any]:
 def _render_answer(survey_id: int, state: FormState, situation: str | None = None,
                    status: int = 200):
     user = signed_in_user()
-    survey = surveys.read_survey(survey_id)
+    survey = surveys.describe_to_answer(survey_id)
     if not surveys.covers(surveys.get_survey(survey_id), user.unit_id):
         return _not_for_you(_("This survey is for other units"), _(
             "The survey is for the employees of other parts of the organisation, so you "

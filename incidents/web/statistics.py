@@ -54,7 +54,7 @@ from incidents.web.identity import login_required, signed_in_user
 
 blp = Blueprint("statistics", __name__)
 
-STATS_ROLES = (Role.HR, Role.MANAGER)  # as authenticated(blp, Role.HR, Role.MANAGER)
+STATS_ROLES = access.STATISTICS_ROLES  # as the statistics API
 PERIOD_KINDS = ("month", "tertial", "year", "custom")
 _PERIOD_FORMS = {
     "month": re.compile(r"\A\d{4}-\d{2}\Z"),
@@ -262,7 +262,7 @@ def survey_options(user: User) -> list[tuple[str, str]] | None:
     a manager gets the service's default: the latest closed survey covering the units."""
     if not user.has_role(Role.HR):
         return None
-    return [(str(s["id"]), s["title"]) for s in surveys.list_surveys()]
+    return [(str(s["id"]), s["title"]) for s in surveys.list_surveys(user)]
 
 
 # -- the page ----------------------------------------------------------------------------------
@@ -407,7 +407,11 @@ def _render(user: User, state: FormState, query: Query | None, status: int = 200
         "threshold": None,
     }
     if query is not None:
-        incidents = _incidents_section(user, query)
+        try:
+            incidents = _incidents_section(user, query)
+        except ValidationFailed as refused:  # e.g. a reach over several organisations
+            errors_from(state, refused.errors or {}, WORDING)
+            return render_template("hr_statistics.html", **context), 422
         police = export.json_body(police_table(user, query.police()), language())
         support = export.json_body(support_table(user, query.support()), language())
         context.update(

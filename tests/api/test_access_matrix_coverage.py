@@ -29,6 +29,8 @@ MATRIX = [
     *test_access_matrix_case.COVERS,
     *test_access_matrix_anonymous.COVERS,
     *test_access_matrix_stats.COVERS,
+    # Admins only, scoped to the units they administer: tests/api/test_receipt_handlers.py.
+    ("GET", "/api/v1/units/unanswered"),
 ]
 
 

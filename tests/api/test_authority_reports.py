@@ -283,7 +283,7 @@ def test_changes_are_audited(client, make, org, violence, db_session):
     ).all()
 
     assert [(e.action, e.detail) for e in entries[1:]] == [
-        ("update", "reports to authorities: changed serious, "
+        ("update", "reports to authorities changed: serious, "
                    "work_environment_authority.notified_at"),
     ]
     _get(client, make, org.manager_a, violence)

@@ -443,7 +443,7 @@ def test_a_manager_is_not_shown_a_survey_reaching_beyond_their_units(client, mak
     assert hr_view["survey"]["survey"]["id"] == wider.get_json()["id"]
     manager_view = _january(client, make, org.manager_a, org.dept_a)
     assert manager_view["survey"]["survey"] is None
-    assert "outside those you lead" in manager_view["survey"]["note"]
+    assert "outside those you reach" in manager_view["survey"]["note"]
 
 
 # -- access and input ---------------------------------------------------------------------
@@ -490,7 +490,7 @@ def test_a_manager_of_two_subtrees_gets_both_and_only_surveys_within_them(
     body = _january(client, make, both, org.a1)
     # The survey covers A1 but also A2, which this manager does not lead.
     assert body["survey"]["survey"] is None
-    assert "outside those you lead" in body["survey"]["note"]
+    assert "outside those you reach" in body["survey"]["note"]
     r = _get(client, make, both, unsuppressed="false",
              **{"from": "2026-01-01", "to": "2026-01-31"})
     assert r.status_code == 200, r.get_json()

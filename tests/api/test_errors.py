@@ -125,7 +125,7 @@ def test_a_constraint_violation_from_a_concurrent_change_is_409_not_500(
     because the unit vanished in between."""
     from incidents.services import reporting
 
-    monkeypatch.setattr(reporting, "_check_unit", lambda unit_id: None)
+    monkeypatch.setattr(reporting, "_check_unit", lambda unit_id, user=None: None)
     before = _count(db_session)
     r = client.post("/api/v1/incidents", headers=make.headers(org.employee_a1), json={
         "category": "threat", "perceived_influence_purpose": "yes",

@@ -274,15 +274,17 @@ def test_a_unit_nobody_leads_mails_the_nearest_manager_above(make, org, db_sessi
 @pytest.mark.parametrize("how", ["reported_themselves", "reported_for_them"])
 def test_a_manager_is_not_mailed_about_their_own_incident(make, org, db_session, how):
     """manager_b1 is the only manager of B1 and nobody leads avdelning B, the förvaltning or
-    the organisation: with the exposed manager left out there is nobody to mail. Once a
-    manager leads the förvaltning, the mail goes there."""
+    the organisation: with the exposed manager left out, no manager can take it, so the hr
+    reaching B1 are told (never nobody). Once a manager leads the förvaltning, the mail goes
+    there instead."""
     def report():
         if how == "reported_themselves":
             return make.incident(org.manager_b1, org.b1)
         return make.incident(org.employee_b1, org.b1, on_behalf_of=org.manager_b1.id)
 
     alone = report()
-    assert _recipients(db_session, alone, "new_incident") == []
+    assert sorted(_recipients(db_session, alone, "new_incident")) == sorted(
+        [org.hr.email, org.admin_hr.email])
     head = make.user("employee", "manager", unit=org.forv, leads=(org.forv,))
     above = report()
     assert _recipients(db_session, above, "new_incident") == [head.email]

@@ -498,9 +498,9 @@ def test_changes_are_audited(client, make, org, filed, db_session):
     ).all()
 
     assert details == [
-        "police report: changed decision, decision_reason, filed_by, contact_address, filed_at, "
+        "police report changed: decision, decision_reason, filed_by, contact_address, filed_at, "
         "police_reference",
-        "police report: outcome pending recorded",
+        "police report changed: outcome",
     ]
     reads = db_session.scalars(
         select(AuditEntry.detail).where(

@@ -98,7 +98,7 @@ def test_everyone_but_admins_gets_403_whatever_they_send(client, make, org, db_s
                            headers=make.headers(getattr(org, who), **{"If-Match": "*"}))
 
     assert response.status_code == 403, response.get_json()
-    assert response.get_json()["detail"] == "This needs the admin role."
+    assert response.get_json()["detail"] == "This needs the admin or platform_admin role."
     assert (_rows(db_session), _audit(db_session)) == before
 
 

@@ -17,7 +17,7 @@ def _example(make, db_session):
     bu = make.unit("Barn och unga", "enhet", forv)
     db_session.add_all([Headcount(unit_id=fs.id, year=2026, count=40),
                         Headcount(unit_id=bu.id, year=2026, count=25)])
-    reporter, hr = make.user("employee"), make.user("hr")
+    reporter, hr = make.user("employee", unit=fs), make.user("hr")
 
     def report(unit, category, month, day, *extra):
         make.incident(reporter, unit, category=category, additional_categories=list(extra),

@@ -75,16 +75,30 @@ def test_roles_and_leadership_can_be_changed(client, make, org):
     assert seen.status_code == 404
 
 
-def test_the_last_active_admin_cannot_be_removed(client, make, org):
-    admin = make.headers(org.admin)
-    # org has two admins (admin, admin_hr); remove one, then the other is the last.
-    r = client.patch(f"/api/v1/users/{org.admin_hr.id}", json={"roles": ["hr"]},
-                     headers={**admin, "If-Match": _etag(client, admin, org.admin_hr.id)})
-    assert r.status_code == 200
-    r = client.patch(f"/api/v1/users/{org.admin.id}", json={"active": False},
-                     headers={**admin, "If-Match": _etag(client, admin, org.admin.id)})
+def test_the_last_active_platform_admin_cannot_be_removed(client, make, org):
+    """Only a platform admin adds organisations and gives the role: one must stay."""
+    platform = make.headers(org.platform_admin)
+    r = client.patch(f"/api/v1/users/{org.platform_admin.id}", json={"active": False},
+                     headers={**platform,
+                              "If-Match": _etag(client, platform, org.platform_admin.id)})
     assert r.status_code == 409
-    assert "last active admin" in r.get_json()["detail"].lower() or r.get_json()["errors"]
+    assert r.get_json()["errors"] == {"active": ["last active platform admin"]}
+    second = make.user("platform_admin")
+    r = client.patch(f"/api/v1/users/{org.platform_admin.id}", json={"active": False},
+                     headers={**platform,
+                              "If-Match": _etag(client, platform, org.platform_admin.id)})
+    assert r.status_code == 200 and second.active
+
+
+def test_an_admin_cannot_change_a_platform_admin(client, make, org):
+    admin = make.headers(org.admin)
+    r = client.patch(f"/api/v1/users/{org.platform_admin.id}", json={"active": False},
+                     headers={**admin, "If-Match": _etag(client, admin, org.platform_admin.id)})
+    assert r.status_code == 403
+    r = client.patch(f"/api/v1/users/{org.employee_a1.id}",
+                     json={"roles": ["employee", "platform_admin"]},
+                     headers={**admin, "If-Match": _etag(client, admin, org.employee_a1.id)})
+    assert r.status_code == 403
 
 
 def test_me_shows_roles_and_led_units(client, make, org):
@@ -97,7 +111,8 @@ def test_me_shows_roles_and_led_units(client, make, org):
 def test_a_role_change_changes_the_etag(client, make, org):
     admin = make.headers(org.admin)
     before = _etag(client, admin, org.employee_a1.id)
-    r = client.patch(f"/api/v1/users/{org.employee_a1.id}", json={"roles": ["employee", "hr"]},
+    r = client.patch(f"/api/v1/users/{org.employee_a1.id}",
+                     json={"roles": ["employee", "hr"], "hr_unit_ids": [org.forv.id]},
                      headers={**admin, "If-Match": before})
     assert r.status_code == 200
     assert r.headers["ETag"] != before

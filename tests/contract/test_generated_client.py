@@ -106,7 +106,8 @@ def test_a_generated_client_drives_the_whole_flow(generated_client, live_api, do
                                    httpx_args={"event_hooks": {"response": [header_check]}})
 
     # The first administrator is made on the command line; everything else through the client.
-    live_api.cli("users", "add", "admin@contract.example", "--name", "Admin", "--role", "admin")
+    live_api.cli("users", "add", "admin@contract.example", "--name", "Admin",
+                 "--role", "platform_admin")
     admin = as_user("admin@contract.example")
     made = create_unit.sync_detailed(client=admin, body=UnitCreate(
         name="Kommunen", kind=UnitKind.ORGANISATION))
@@ -118,7 +119,7 @@ def test_a_generated_client_drives_the_whole_flow(generated_client, live_api, do
         name="Enhet Norr", kind=UnitKind.ENHET, parent_id=top.id))
     people = {}
     for email, roles, extra in (
-        ("hr@contract.example", [Role.HR], {"unit_id": top.id}),
+        ("hr@contract.example", [Role.HR], {"unit_id": top.id, "hr_unit_ids": [top.id]}),
         ("chef@contract.example", [Role.MANAGER], {"unit_id": unit.id,
                                                    "leads_unit_ids": [unit.id]}),
         ("anna@contract.example", [Role.EMPLOYEE], {"unit_id": unit.id}),

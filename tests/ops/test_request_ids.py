@@ -68,7 +68,7 @@ def test_the_request_id_lands_in_the_audit_entries_and_the_mails_of_its_request(
     assert [tuple(row) for row in trail] == [("create", "req-report-1"),
                                              ("access_denied", "req-denied-1")]
     listed = client.get(f"/api/v1/audit?incident_id={incident_id}",
-                        headers=make.headers(org.admin)).get_json()
+                        headers=make.headers(org.hr)).get_json()
     assert [entry["request_id"] for entry in listed] == ["req-report-1", "req-denied-1"]
     mails = db_session.scalars(select(OutboxMail.request_id)
                                .where(OutboxMail.incident_id == incident_id)).all()

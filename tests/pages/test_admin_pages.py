@@ -57,7 +57,7 @@ def _version(pages, path: str) -> str:
 
 def test_an_empty_tree_says_where_to_start_and_the_first_unit_is_the_apis(pages, client,
                                                                           make, db_session):
-    admin = make.user("admin")
+    admin = make.user("platform_admin")  # a new organisation is the platform admin's
     pages.get(ENGLISH)
     pages.sign_in(admin)
     page = pages.get("/admin/units")
@@ -123,10 +123,6 @@ def test_a_unit_is_created_renamed_moved_counted_and_deleted_as_the_api_does(
     assert after.headers["ETag"] == f'"unit-{unit_id}-v3"'
     assert f'href="/admin/units/{org.dept_b.id}">Avdelning B</a>' in pages.get(path).get_data(
         as_text=True)
-
-    to_top = pages.post(f"{path}/move", {"parent_id": "", "version": _version(pages, path)})
-    assert to_top.status_code == 303
-    assert _api(client, make, org, f"/units/{unit_id}").json["parent_id"] is None
 
     pages.get(path)
     assert pages.post(f"{path}/headcounts", {"year": "2026", "count": "42"}).status_code == 303
@@ -280,13 +276,14 @@ def test_roles_and_led_units_are_changed_with_the_version(admin_pages, client, m
     saved = admin_pages.post(path, _user_form(
         name=org.manager_a.name, email=org.manager_a.email, unit_id=str(org.dept_a.id),
         roles=["employee", "manager", "hr"], leads_unit_ids=[str(org.a1.id), str(org.b1.id)],
-        version=_version(admin_pages, path)))
+        hr_unit_ids=[str(org.dept_b.id)], version=_version(admin_pages, path)))
     assert saved.status_code == 303 and saved.headers["Location"] == path
     after = _api(client, make, org, f"/users/{org.manager_a.id}")
     assert after.json["roles"] == ["employee", "hr", "manager"]
     assert after.json["leads_unit_ids"] == sorted([org.a1.id, org.b1.id])
-    assert _without(after.json, "roles", "leads_unit_ids") == _without(
-        before.json, "roles", "leads_unit_ids")
+    assert after.json["hr_unit_ids"] == [org.dept_b.id]
+    assert _without(after.json, "roles", "leads_unit_ids", "hr_unit_ids") == _without(
+        before.json, "roles", "leads_unit_ids", "hr_unit_ids")
     assert after.headers["ETag"] != before.headers["ETag"]
 
 
@@ -311,28 +308,38 @@ def test_deactivating_and_reactivating_as_the_api_does(admin_pages, pages, other
     assert _api(client, make, org, f"/users/{org.employee_a1.id}").json["active"] is True
 
 
-def test_the_last_active_admin_is_kept_and_the_page_says_so(admin_pages, client, make, org):
-    other = f"/admin/users/{org.admin_hr.id}"
-    assert admin_pages.post(f"{other}/active", {
-        "active": "false", "version": _version(admin_pages, other)}).status_code == 303
-
-    mine = f"/admin/users/{org.admin.id}"
-    refused = admin_pages.post(mine, _user_form(
-        name=org.admin.name, email=org.admin.email, roles=["employee"],
-        version=_version(admin_pages, mine)))
+def test_the_last_active_platform_admin_is_kept_and_the_page_says_so(pages, client, make,
+                                                                     org):
+    """Someone must be able to add an organisation and give the platform admin role."""
+    pages.get(ENGLISH)
+    pages.sign_in(org.platform_admin)
+    mine = f"/admin/users/{org.platform_admin.id}"
+    refused = pages.post(mine, _user_form(
+        name=org.platform_admin.name, email=org.platform_admin.email, roles=["employee"],
+        version=_version(pages, mine)))
     assert refused.status_code == 422
-    assert _summary_links(refused) == ["role-admin"]
-    assert "Someone must stay an active administrator" in _text(refused)
-    assert 'id="nav-admin"' in refused.get_data(as_text=True)  # nothing was changed
+    assert _summary_links(refused) == ["role-platform_admin"]
+    assert "Someone must stay an active platform administrator" in _text(refused)
 
-    refused = admin_pages.post(f"{mine}/active", {"active": "false",
-                                                  "version": _version(admin_pages, mine)})
+    refused = pages.post(f"{mine}/active", {"active": "false", "version": _version(pages, mine)})
     assert refused.status_code == 422 and _summary_links(refused) == ["change-active"]
-    assert "This is the last active administrator" in _text(refused)
-    body = _api(client, make, org, f"/users/{org.admin.id}").json
-    assert body["roles"] == ["admin"] and body["active"] is True
-    api = _patch(client, make, org, f"/users/{org.admin.id}", {"active": False})
+    assert "This is the last active platform administrator" in _text(refused)
+    headers = make.headers(org.platform_admin)
+    body = client.get(mine.replace("/admin", "/api/v1"), headers=headers).json
+    assert body["roles"] == ["platform_admin"] and body["active"] is True
+    etag = client.get(mine.replace("/admin", "/api/v1"), headers=headers).headers["ETag"]
+    api = client.patch(mine.replace("/admin", "/api/v1"), json={"active": False},
+                       headers={**headers, "If-Match": etag})
     assert api.status_code == 409
+
+
+def test_an_admin_is_not_offered_changes_to_a_platform_admin(admin_pages, org):
+    page = admin_pages.get(f"/admin/users/{org.platform_admin.id}")
+    assert "Only a platform administrator changes a platform administrator." in _text(page)
+    assert 'name="roles"' not in page.get_data(as_text=True)
+    assert 'id="change-active"' not in page.get_data(as_text=True)
+    assert admin_pages.post(f"/admin/users/{org.platform_admin.id}/active", {
+        "active": "false", "version": "1"}).status_code == 403
 
 
 def test_giving_up_ones_own_admin_role_leaves_the_pages(admin_pages, client, make, org):
@@ -431,3 +438,172 @@ def test_non_admins_get_403_as_from_the_api(pages, client, make, org, db_session
     assert client.get("/api/v1/users", headers=make.headers(person)).status_code == 403
     assert db_session.query(Unit).count() == units
     assert db_session.get(User, person.id).roles == list(person.roles)
+
+
+# -- roles held for units, and the admin's own organisations and units --------------------------
+
+
+@pytest.fixture
+def admin_b(pages, make, org):
+    """An administrator of avdelning B only (and the units below it), signed in, in English."""
+    admin = make.user("employee", "admin", unit=org.dept_b, reach=(org.dept_b,))
+    pages.get(ENGLISH)
+    pages.sign_in(admin)
+    return admin
+
+
+def test_an_hr_user_for_district_b_is_created_with_the_units_hr_is_held_for(
+        pages, admin_b, client, make, org):
+    page = pages.get("/admin/users/new").get_data(as_text=True)
+    # Each role held for units has its units as checkboxes, as the units a manager leads.
+    for prefix, name in (("lead", "leads_unit_ids"), ("hr", "hr_unit_ids"),
+                         ("statistics", "statistics_unit_ids"), ("admin", "admin_unit_ids")):
+        assert f'id="{prefix}-{org.dept_b.id}" name="{name}" value="{org.dept_b.id}"' in page
+        assert f'id="{prefix}-{org.a1.id}"' not in page  # not a unit this admin administers
+    assert 'id="role-statistics_reader"' in page and 'id="role-platform_admin"' not in page
+    assert "Sees and handles the incidents of the units the HR role is held for" in _text(
+        pages.last)
+    made = pages.post("/admin/users/new", _user_form(
+        name="Hanna HR", email="hanna.hr@stad.example", unit_id=str(org.b1.id),
+        roles=["employee", "hr"], hr_unit_ids=[str(org.dept_b.id)]))
+    assert made.status_code == 303, _text(made)
+    user_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    body = client.get(f"/api/v1/users/{user_id}", headers=make.headers(admin_b)).json
+    assert body["roles"] == ["employee", "hr"]
+    assert body["hr_unit_ids"] == [org.dept_b.id]
+    assert body["statistics_unit_ids"] == [] and body["admin_unit_ids"] == []
+    shown = pages.get(made.headers["Location"])
+    held = re.search(r'<div id="held-hr">.*?</div>', shown.get_data(as_text=True), re.S)[0]
+    assert "HR for" in held and "Avdelning B" in held
+    assert re.search(rf'id="hr-{org.dept_b.id}" name="hr_unit_ids" value="{org.dept_b.id}" '
+                     r"checked", shown.get_data(as_text=True))
+    # The unit page says who holds HR for it, beside who leads it.
+    unit = pages.get(f"/admin/units/{org.dept_b.id}").get_data(as_text=True)
+    holders = re.search(r'<div id="holders-hr">.*?</div>', unit, re.S)[0]
+    assert "Hanna HR" in holders
+
+
+def test_a_role_held_for_units_without_units_names_the_field(pages, admin_b, client, make, org):
+    users_before = len(client.get("/api/v1/users", headers=make.headers(admin_b)).json)
+    pages.get("/admin/users/new")
+    refused = pages.post("/admin/users/new", _user_form(
+        unit_id=str(org.b1.id), roles=["employee", "hr", "statistics_reader"],
+        statistics_unit_ids=[str(org.b1.id)]))
+    assert refused.status_code == 422
+    assert _summary_links(refused) == ["hr-unit-ids"]
+    assert "The HR role is held for units: tick HR and at least one of your units" in _text(
+        refused)
+    assert 'id="hr-error"' in refused.get_data(as_text=True)
+    # What was ticked is kept.
+    assert re.search(rf'id="statistics-{org.b1.id}" name="statistics_unit_ids" '
+                     rf'value="{org.b1.id}" checked', refused.get_data(as_text=True))
+    refused = pages.post("/admin/users/new", _user_form(
+        unit_id=str(org.b1.id), roles=["employee"], admin_unit_ids=[str(org.b1.id)]))
+    assert refused.status_code == 422 and _summary_links(refused) == ["admin-unit-ids"]
+    assert len(client.get("/api/v1/users", headers=make.headers(admin_b)).json) == users_before
+
+
+def test_an_admin_sees_only_their_organisations_people_and_units(pages, client, make, org):
+    neighbour = make.unit("Grannstad", "organisation")
+    g1 = make.unit("Enhet G1", "enhet", neighbour)
+    stranger = make.user("employee", unit=g1)
+    admin = make.user("employee", "admin", unit=org.forv, reach=(org.root,))
+    pages.get(ENGLISH)
+    pages.sign_in(admin)
+    listed = _text(pages.get("/admin/users?status=all"))
+    assert org.employee_b1.name in listed and stranger.name not in listed
+    assert stranger.email not in listed
+    tree = pages.get("/admin/units").get_data(as_text=True)
+    assert "Staden" in tree and "Grannstad" not in tree and "Enhet G1" not in tree
+    form = pages.get("/admin/users/new").get_data(as_text=True)
+    assert "Grannstad" not in form and f'value="{g1.id}"' not in form
+    assert f'id="hr-{org.root.id}"' in form
+    # Not even the home unit "none": people without a unit belong to no organisation of theirs.
+    assert "No home unit" not in form
+    for path in (f"/admin/users/{stranger.id}", f"/admin/units/{neighbour.id}",
+                 f"/admin/units/{g1.id}"):
+        assert pages.get(path).status_code == 404, path
+    pages.get("/admin/units")
+    assert pages.post(f"/admin/units/{g1.id}", {"name": "Mine now", "kind": "enhet",
+                                                "version": "1"}).status_code == 404
+    assert pages.post(f"/admin/users/{stranger.id}/active", {
+        "active": "false", "version": "1"}).status_code == 404
+    assert client.get(f"/api/v1/users/{stranger.id}", headers=make.headers(
+        stranger)).status_code == 403
+    assert client.get(f"/api/v1/users/{stranger.id}", headers=make.headers(
+        admin)).status_code == 404
+
+
+def test_an_admin_of_a_district_is_offered_only_what_they_administer(pages, admin_b, org):
+    units = pages.get("/admin/units").get_data(as_text=True)
+    new_unit = units[units.index('id="new-unit"'):]
+    assert f'<option value="{org.b1.id}"' in new_unit
+    assert f'<option value="{org.a1.id}"' not in new_unit
+    assert "Nothing: at the top of the tree" not in new_unit
+    refused = pages.post("/admin/units", {"name": "Ny organisation", "kind": "organisation",
+                                          "parent_id": ""})
+    assert refused.status_code == 422 and _summary_links(refused) == ["parent-id"]
+    made = pages.post("/admin/units", {"name": "Enhet B2", "kind": "enhet",
+                                       "parent_id": str(org.dept_b.id)})
+    assert made.status_code == 303
+    # Within their organisation but not theirs: shown, not offered for change.
+    other = pages.get(f"/admin/units/{org.a1.id}")
+    assert other.status_code == 200 and 'id="not-administered"' in other.get_data(as_text=True)
+    assert "Save name and kind" not in _text(other) and "Delete unit" not in _text(other)
+    assert pages.post(f"/admin/units/{org.a1.id}", {"name": "Taken", "kind": "enhet",
+                                                    "version": "1"}).status_code == 403
+    assert pages.post(f"/admin/units/{org.a1.id}/delete").status_code == 403
+    assert pages.get(f"/admin/users/{org.manager_a.id}").status_code == 404
+    # The settings hold for every organisation: read here, changed by a platform admin.
+    settings = pages.get("/admin/settings")
+    assert 'id="settings-platform-only"' in settings.get_data(as_text=True)
+    assert "Save settings" not in _text(settings)
+    assert pages.post("/admin/settings", {"ACKNOWLEDGE_WITHIN_HOURS": "48"}).status_code == 403
+
+
+def test_an_admin_cannot_give_themselves_hr_and_the_page_says_so(admin_pages, client, make,
+                                                                 org):
+    mine = f"/admin/users/{org.admin.id}"
+    page = admin_pages.get(mine)
+    assert "A role that reaches incidents (Manager, HR), the administrator role and more units " \
+           "are given to you by another administrator" in _text(page)
+    before = _api(client, make, org, f"/users/{org.admin.id}")
+    refused = admin_pages.post(mine, _user_form(
+        name=org.admin.name, email=org.admin.email, roles=["admin", "hr"],
+        admin_unit_ids=[str(org.root.id)], hr_unit_ids=[str(org.forv.id)],
+        version=_version(admin_pages, mine)))
+    assert refused.status_code == 422
+    assert _summary_links(refused) == ["role-employee"]
+    assert "You cannot give yourself a role that reaches incidents" in _text(refused)
+    after = _api(client, make, org, f"/users/{org.admin.id}")
+    assert after.json == before.json and after.headers["ETag"] == before.headers["ETag"]
+    # More units for a role already held: the same.
+    refused = admin_pages.post(mine, _user_form(
+        name=org.admin.name, email=org.admin.email, roles=["admin"],
+        admin_unit_ids=[str(org.root.id), str(org.forv.id)],
+        version=_version(admin_pages, mine)))
+    assert refused.status_code == 422 and _summary_links(refused) == ["admin-unit-ids"]
+    assert _api(client, make, org, f"/users/{org.admin.id}").json == before.json
+    # What does not reach further is one's own to change.
+    saved = admin_pages.post(mine, _user_form(
+        name="Ada Admin", email=org.admin.email, roles=["admin"],
+        admin_unit_ids=[str(org.root.id)], version=_version(admin_pages, mine)))
+    assert saved.status_code == 303
+    assert _api(client, make, org, f"/users/{org.admin.id}").json["name"] == "Ada Admin"
+
+
+def test_only_a_platform_admin_is_offered_the_platform_admin_role(admin_pages, other_pages,
+                                                                  org):
+    assert 'id="role-platform_admin"' not in admin_pages.get("/admin/users/new").get_data(
+        as_text=True)
+    refused = admin_pages.post("/admin/users/new", _user_form(roles=["platform_admin"]))
+    assert refused.status_code == 422 and _summary_links(refused) == ["role-employee"]
+    assert "Only a platform administrator gives or takes" in _text(refused)
+    platform = other_pages
+    platform.get(ENGLISH)
+    platform.sign_in(org.platform_admin)
+    form = platform.get("/admin/users/new").get_data(as_text=True)
+    assert 'id="role-platform_admin"' in form
+    assert "Administers the whole service, every organisation" in _text(platform.last)
+    assert 'id="settings-platform-only"' not in platform.get("/admin/settings").get_data(
+        as_text=True)

@@ -16,7 +16,7 @@ from tests.factories import NOW
 def test_every_page_a_mail_links_to_is_a_page(app):
     adapter = app.url_map.bind("localhost")
     for name, template in PAGES.items():
-        path = template.format(incident_id=1, summary_id=1)
+        path = template.format(incident_id=1, summary_id=1, unit_id=1)
         try:
             endpoint, _ = adapter.match(path, method="GET")
         except (NotFound, MethodNotAllowed):

@@ -13,9 +13,11 @@ from tests.pages.conftest import report_form
 # Who may open each page: "public" (anyone, no sign-in), "signed in" (else sent to sign-in),
 # "dev" (development sign-in only; absent when DEV_SIGNIN is off), "reporter side" (signed in,
 # and the report in their scope; else 404 as in the API), "case handler" (managers and hr:
-# tests/pages/test_handler_pages.py), "admin" (the admin role only, everyone else 403 as from
-# the API's units and users: tests/pages/test_admin_pages.py), "statistics" (hr, and managers
-# about the units they lead; everyone else 403, as the API's statistics), "hr" (the hr role
+# tests/pages/test_handler_pages.py), "admin" (the admin and platform admin roles only, everyone
+# else 403 as from the API's units and users; each admin within the organisations and units
+# they administer: tests/pages/test_admin_pages.py), "statistics" (managers, hr and
+# statistics readers about the units they reach; everyone else 403, as the API's statistics:
+# tests/pages/test_statistics_reader_pages.py), "hr" (the hr role
 # only, everyone else 403), "participant" (employee, manager or hr of a unit the survey or
 # workshop is for; everyone else 403, as the API's answers and ratings:
 # tests/pages/test_hr_pages.py), "room" (a workshop's short link: anyone, no sign-in; a code that

@@ -20,6 +20,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+# Before any clock is frozen: the service imports pandas lazily, and its C extensions must not
+# initialise while freezegun has replaced datetime.
+import pandas  # noqa: F401
 from freezegun import freeze_time
 
 

@@ -232,17 +232,24 @@ def test_no_mail_and_no_row_when_nothing_is_overdue(db_session, org, make, clock
 
 
 def test_inactive_managers_are_skipped(db_session, org, overdue):
-    """Only active managers are reminded."""
+    """Only active managers are reminded. With B1's manager gone nobody leads B1 or above, so
+    the hr reaching B1 are responsible for its cases and get the digest of them instead."""
     org.manager_b1.active = False
     db_session.commit()
-    assert run(db_session) == 1
-    assert [m for m, _d, _i in digests(db_session)] == [org.manager_a.id]
+    assert run(db_session) == 3
+    assert [(m, i) for m, _d, i in digests(db_session)] == [
+        (org.manager_a.id, 6), (org.hr.id, 2), (org.admin_hr.id, 2)]
     assert mails(db_session, org.manager_b1) == []
+    (mail,) = mails(db_session, org.hr)
+    assert overdue["violence"].reference in mail.body
+    assert overdue["threat"].reference not in mail.body
 
 
-def test_only_the_manager_role_gets_a_digest(db_session, make, org, overdue):
-    """The digest is for managers (one digest mail to each manager): hr, who handle
-    every case, read the overdue list when they want it, even when marked as leading a unit."""
+def test_hr_gets_no_digest_of_cases_a_manager_handles(db_session, make, org, overdue):
+    """hr handles every case it reaches, but is reminded only of those it is responsible for
+    (no manager at or above the unit can take them): here every unit has its manager, so hr
+    reads its overdue list when it wants, even when marked as leading a unit without the
+    manager role."""
     hr_leading = make.user("employee", "hr", unit=org.b1, leads=(org.b1,))
     assert reminders.overdue_items(hr_leading, NOW)
     assert run(db_session) == 2

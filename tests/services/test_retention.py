@@ -500,8 +500,9 @@ CODES = {
     # The trail's detail names fields and actions, never content (models/audit.py). The hash
     # chain's columns are hashes; the actor's salt is removed with the actor, and the
     # commitment alone leads back to nobody (services/audit_chain.py). A request id names a
-    # request, not a person, and is never kept for the anonymous channel.
-    "audit_entries": {"action", "outcome", "detail", "prev_hash", "entry_hash",
+    # request, not a person, and is never kept for the anonymous channel. The record is a code
+    # (AuditRecord): which kind of record the entry is about.
+    "audit_entries": {"action", "outcome", "detail", "record", "prev_hash", "entry_hash",
                       "actor_salt", "actor_commitment", "request_id"},
 }
 # Links to the officials who handled the case, kept (retention.py explains why).

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import pytest
+from sqlalchemy import true
 
 from incidents.errors import NotFound
 from incidents.models import Workshop, WorkshopTally, WorkshopTallyCount, WorkshopUnit
@@ -222,10 +223,10 @@ def test_the_scheduler_gets_a_json_ready_summary(db_session, org):
 def test_over_time_from_the_database(db_session, org):
     early = _workshop(db_session, org, date(2026, 1, 31), 10, {3: 5, 6: 5})
     _workshop(db_session, org, date(2026, 5, 1), 10, {1: 9})
-    body = workshops_over_time(date(2026, 1, 1), date(2026, 4, 30))
+    body = workshops_over_time(date(2026, 1, 1), date(2026, 4, 30), true())
     assert json.loads(json.dumps(body)) == body
     assert [row["workshop"]["id"] for row in body["rows"]] == [early.id]
     assert body["total"]["n"] == 10
     assert body["total"]["distribution"] == {"1": 0, "2": 0, "3": 5, "4": 0, "5": 0, "6": 5,
                                              "7": 0}
-    assert workshops_over_time(date(2027, 1, 1), date(2027, 12, 31))["total"]["n"] == 0
+    assert workshops_over_time(date(2027, 1, 1), date(2027, 12, 31), true())["total"]["n"] == 0

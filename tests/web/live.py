@@ -237,11 +237,18 @@ class LiveData:
         *roles: str,
         unit: LiveUnit | None = None,
         leads: tuple[LiveUnit, ...] = (),
+        reach: tuple[LiveUnit, ...] | None = None,
         name: str | None = None,
         active: bool = True,
     ) -> LiveUser:
-        """A person who signs in with `email` at the provider; roles default to employee."""
-        from incidents.models import UnitLeader, User, UserRole
+        """A person who signs in with `email` at the provider; roles default to employee. hr,
+        statistics_reader and admin are held for ``reach`` (default: the organisation of their
+        unit; without a unit, every root there is now; the live database holds many tests'
+        organisations)."""
+        from sqlalchemy import select
+
+        from incidents.domain import ASSIGNED_ROLES
+        from incidents.models import Unit, UnitAssignment, UnitLeader, User, UserRole
 
         with self.live_server.app_context() as session:
             user = User(
@@ -252,6 +259,18 @@ class LiveData:
             )
             user.role_rows = [UserRole(role=r) for r in (roles or ("employee",))]
             user.leadership_rows = [UnitLeader(unit_id=u.id) for u in leads]
+            if reach is not None:
+                held = [u.id for u in reach]
+            elif unit is not None:  # the organisation of their own unit
+                top = session.get(Unit, unit.id)
+                while top.parent_id is not None:
+                    top = session.get(Unit, top.parent_id)
+                held = [top.id]
+            else:
+                held = list(session.scalars(select(Unit.id).where(Unit.parent_id.is_(None))))
+            user.assignment_rows = [UnitAssignment(role=r, unit_id=u)
+                                    for r in dict.fromkeys(roles)
+                                    if r in {a.value for a in ASSIGNED_ROLES} for u in held]
             session.add(user)
             session.commit()
             return LiveUser(

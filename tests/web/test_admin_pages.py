@@ -51,7 +51,7 @@ def test_an_admin_sets_up_an_organisation_through_the_pages(new_context, live_se
     from incidents.models import Unit, User
 
     suffix = live_data.email("org").split("@")[0]
-    admin = live_data.user(live_data.email("admin"), "admin", name="Ada Admin")
+    admin = live_data.user(live_data.email("admin"), "platform_admin", name="Ada Admin")
     page = new_context().new_page()
     page.goto("/language/en?next=/")
     sign_in(page, live_server, admin.email)
