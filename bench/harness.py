@@ -70,6 +70,16 @@ def flask(name: str, *args: str) -> str:
     return done.stdout
 
 
+def run_cli(app: str, env: dict[str, str], *args: str) -> str:
+    """Run `flask --app APP ARGS` with `env`; its output."""
+    done = subprocess.run([str(BIN / "flask"), "--app", app, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"flask --app {app} {' '.join(args)} failed:\n{done.stdout}\n"
+                         f"{done.stderr}")
+    return done.stdout
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

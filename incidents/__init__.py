@@ -20,6 +20,7 @@ from incidents.input_guards import (
     TooManyDigits,
     buffer_unsized_body,
     integer_error,
+    keep_parsed_body,
     load_json,
     refuse_control_characters,
 )
@@ -220,6 +221,7 @@ def _refuse_what_no_schema_can_hold(takes_body: bool):
         return problem_response(
             422, "This operation takes no request body; send none (or {}).", errors=errors)
     if not fields:
+        keep_parsed_body(data, body)  # the schema reads it from here: parsed once
         return None
     errors: dict[str, list[str]] = {}
     for field, message in fields:

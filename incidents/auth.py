@@ -12,10 +12,11 @@ Two kinds of token are accepted:
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 import jwt
 from flask import current_app, g, request
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from incidents.clock import utcnow
@@ -115,25 +116,40 @@ def _authenticate() -> User:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
     kind, value = _decode(token.strip())
-    # The user with their roles and the units they lead in one query: every request needs them.
-    query = select(User).options(joinedload(User.role_rows), joinedload(User.leadership_rows))
     if kind == "id":
         # ASCII digits of an id a row can have: "²" passed isdigit() and failed int(), and 30
         # digits overflowed the database's integer (both were 500s).
         is_id = value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID
-        query = query.where(User.id == int(value)) if is_id else None
+        found = {"id": int(value)} if is_id else None
     else:
         # Normalised as stored (NFKC, lower case); an address that is not ASCII then, or holds
         # a NUL (which PostgreSQL refuses: a 500), is nobody's.
         address = normalise_email(value)
         is_address = address.isascii() and not CONTROL_CHARACTERS.search(address)
-        query = query.where(func.lower(User.email) == address) if is_address else None
-    user = db.session.scalars(query).unique().one_or_none() if query is not None else None
+        found = {"email": address} if is_address else None
+    user = (db.session.scalars(_caller_query(kind), found).unique().one_or_none()
+            if found is not None else None)
     if user is None:
         raise Unauthorized("The token's user is not registered in this service.")
     if not user.active:
         raise Unauthorized("The token's user has been deactivated.")
     return user
+
+
+@cache
+def _caller_query(kind: str) -> Select:
+    """The caller by id or by e-mail address, with their roles, the units they lead and the
+    units they hold a role for, in one query: every request needs them, read fresh each time
+    (a removed role takes effect on the next request). Built once per process, with the id or
+    address bound per request; a person holds few of each, so the joined rows stay few."""
+    query = select(User).options(
+        joinedload(User.role_rows),
+        joinedload(User.leadership_rows),
+        joinedload(User.assignment_rows),
+    )
+    if kind == "id":
+        return query.where(User.id == bindparam("id"))
+    return query.where(func.lower(User.email) == bindparam("email"))
 
 
 def current_user() -> User:

@@ -42,6 +42,29 @@ def load_json(data: bytes | str) -> Any:
     return json.loads(data, parse_int=_parse_int)
 
 
+# Where the request guard (incidents/__init__.py) leaves the body it parsed, for the schema's
+# parser (api/base.py) and the Idempotency-Key's hash: a body is parsed once per request.
+PARSED_BODY = "incidents.parsed_json_body"
+
+
+def keep_parsed_body(data: bytes, body: Any) -> None:
+    """Keep a body the guard parsed and let through, if it is UTF-8: the schema's parser would
+    refuse other encodings (400), which json.loads on bytes would have read."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    request.environ[PARSED_BODY] = body
+
+
+NOT_PARSED = object()
+
+
+def parsed_body() -> Any:
+    """The body as the guard parsed it, or NOT_PARSED where it did not (no body, not JSON)."""
+    return request.environ.get(PARSED_BODY, NOT_PARSED)
+
+
 def integer_error() -> str:
     return f"must be a whole number of at most {MAX_INTEGER_DIGITS} digits"
 

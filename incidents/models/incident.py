@@ -60,9 +60,15 @@ class Incident(TimestampMixin, VersionedMixin, db.Model):
             "OR (NOT anonymous AND (reporter_id IS NOT NULL OR anonymised_at IS NOT NULL))",
             name="anonymous_has_no_reporter",
         ),
-        # The keyset order of incident lists.
+        # The keyset order of incident lists (occurred_at desc, id desc), scanned backwards: for
+        # everyone, per unit (a manager's units), and per person in either role of "my
+        # reports" (an employee's scope), so each list seeks to its cursor instead of
+        # filtering (docs/performance.md).
         Index("ix_incidents_occurred_at_id", "occurred_at", "id"),
-        Index("ix_incidents_unit_id_occurred_at", "unit_id", "occurred_at"),
+        Index("ix_incidents_unit_id_occurred_at_id", "unit_id", "occurred_at", "id"),
+        Index("ix_incidents_reporter_id_occurred_at_id", "reporter_id", "occurred_at", "id"),
+        Index("ix_incidents_on_behalf_of_id_occurred_at_id", "on_behalf_of_id", "occurred_at",
+              "id"),
         Index("ix_incidents_status_created_at", "status", "created_at"),
     )
 

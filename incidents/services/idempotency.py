@@ -19,6 +19,7 @@ from incidents.auth import optional_user
 from incidents.clock import utcnow
 from incidents.errors import field_error
 from incidents.extensions import db
+from incidents.input_guards import NOT_PARSED, parsed_body
 from incidents.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -51,8 +52,11 @@ def _caller() -> str | None:
 def _canonical_body() -> bytes:
     """The same JSON in other whitespace or key order is the same request."""
     raw = request.get_data(cache=True)
+    body = parsed_body()  # parsed once, by the request guard
     try:
-        return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+        if body is NOT_PARSED:
+            body = json.loads(raw)
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, UnicodeDecodeError):
         return raw
 
