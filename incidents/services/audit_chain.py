@@ -6,29 +6,47 @@ and every recorded field. The actor enters the hash as a salted commitment, so t
 remove the actor (and the salt) of an anonymised incident's entries without breaking the chain
 and without leaving anything that leads back to the person.
 
-Entries are sealed just before their transaction commits, under a lock held only for that moment
-(PostgreSQL: a transaction-level advisory lock; SQLite: its write lock, which every transaction of
-this service takes at BEGIN). ``verify`` walks the chain and names the first entry that does not
-hold: ``flask audit verify`` (docs/operations.md).
+When the chain is sealed:
+
+* **PostgreSQL** (the service's own sessions): right after the transaction that wrote the entries
+  has committed, in a short transaction of its own (``seal_committed``): it takes a transaction-
+  level advisory lock, chains every committed entry not yet sealed in id order, and commits
+  without waiting for the disk (``synchronous_commit`` off for that transaction only). So no
+  lock is held across a request's durable commit — audited requests no longer commit one at a
+  time (docs/performance.md) — and the entry itself is still written durably in the request's
+  own transaction. A seal lost in a crash loses nothing: the entries stay unsealed and the next
+  seal after any audited commit chains them.
+* **SQLite**, and a session bound to a caller's connection (the tests' savepoints): just before
+  the commit, in the same transaction (``seal``). SQLite's write lock, which every transaction of
+  this service takes at BEGIN, orders them anyway.
+
+Either way each entry, in the order it was sealed, gets the next ``chain_index``. ``verify``
+walks the chain and names the first entry that does not hold: ``flask audit verify``
+(docs/operations.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Engine, bindparam, event, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from incidents.models import AuditEntry, Incident
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 # Any constant: the advisory lock that orders the sealing of audit entries (PostgreSQL).
 ADVISORY_LOCK_KEY = 0x6175646974  # "audit"
 _PENDING = "audit_chain.pending"
+_SEAL_AFTER_COMMIT = "audit_chain.seal_after_commit"
 
 
 def actor_commitment(actor_id: int | None) -> tuple[str | None, str | None]:
@@ -78,13 +96,38 @@ def _on_execute(state) -> None:
         _mark(state.session)
 
 
+def _seals_after_commit(session: Session) -> bool:
+    """PostgreSQL, with the session owning its transactions (bound to the engine)."""
+    bind = session.get_bind()
+    return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+
+
 def _before_commit(session: Session) -> None:
     # The commit's own flush comes after this event: entries still only added count too.
     if not (session.info.get(_PENDING) or any(isinstance(o, AuditEntry) for o in session.new)):
         return
     session.flush()
     session.info.pop(_PENDING, None)
+    if _seals_after_commit(session):
+        session.info[_SEAL_AFTER_COMMIT] = True
+        return
     seal(session)
+
+
+def _after_commit(session: Session) -> None:
+    """The request's own work is committed: a seal that fails now (the database gone a moment
+    later) must not turn its answer into an error. Its entries stay unsealed, and the next seal
+    chains them."""
+    if not session.info.pop(_SEAL_AFTER_COMMIT, False):
+        return
+    try:
+        seal_committed(session.get_bind())
+    except DBAPIError as error:
+        log.warning("audit entries left for the next seal: %s", type(error.orig).__name__)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_SEAL_AFTER_COMMIT, None)
 
 
 
@@ -117,11 +160,43 @@ def seal(session: Session) -> int:
     return len(pending)
 
 
+def seal_committed(engine: Engine) -> int:
+    """Chain every committed entry not yet sealed, in id order, in a transaction of its own
+    (PostgreSQL); returns how many. The advisory lock orders the seals; this transaction is
+    the only thing that waits for it, and it does not wait for the disk."""
+    table = AuditEntry.__table__
+    with engine.begin() as connection:
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
+        pending = connection.execute(
+            select(table).where(table.c.chain_index.is_(None)).order_by(table.c.id)).all()
+        if not pending:
+            return 0
+        last = connection.execute(
+            select(table.c.chain_index, table.c.entry_hash)
+            .where(table.c.chain_index.is_not(None))
+            .order_by(table.c.chain_index.desc()).limit(1)).first()
+        index, previous = (last.chain_index, last.entry_hash) if last else (0, GENESIS)
+        values = []
+        for entry in pending:
+            index += 1
+            digest = entry_digest(index, previous, entry)
+            values.append({"entry_id": entry.id, "index": index, "prev": previous,
+                           "digest": digest})
+            previous = digest
+        connection.execute(
+            update(table).where(table.c.id == bindparam("entry_id"))
+            .values(chain_index=bindparam("index"), prev_hash=bindparam("prev"),
+                    entry_hash=bindparam("digest")),
+            values)
+        return len(values)
+
+
 _listening = False
 
 
 def listen() -> None:
-    """Seal on every session's commit (once per process)."""
+    """Seal at every session's commit (once per process)."""
     global _listening
     if _listening:
         return
@@ -129,6 +204,8 @@ def listen() -> None:
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _on_execute)
     event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_rollback", _after_rollback)
 
 
 # -- verifying -----------------------------------------------------------------------------
@@ -191,8 +268,9 @@ def verify(session: Session) -> Verification:
         .limit(1))
     if unsealed is not None:
         return Verification(checked, Break(
-            unsealed, None, "not sealed into the chain (written outside the service?)"))
+            unsealed, None, "not sealed into the chain: written outside the service, or its "
+                            "seal was lost and no audited commit has come since"))
     return Verification(checked, None)
 
 
-__all__ = ["actor_commitment", "entry_digest", "listen", "seal", "verify"]
+__all__ = ["actor_commitment", "entry_digest", "listen", "seal", "seal_committed", "verify"]
