@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import Engine, bindparam, event, select, update
+from sqlalchemy import Engine, bindparam, event, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -166,17 +166,25 @@ def seal_committed(engine: Engine) -> int:
     the only thing that waits for it, and it does not wait for the disk."""
     table = AuditEntry.__table__
     with engine.begin() as connection:
-        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
+        # One round trip for both: this transaction's commit does not wait for the disk, and
+        # the lock is taken before the next statement's snapshot, which must see the last seal.
+        connection.exec_driver_sql(
+            "SELECT set_config('synchronous_commit', 'off', true), "
+            f"pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
+        sealed = table.alias("sealed")
+        end = (select(sealed.c.chain_index, sealed.c.entry_hash)
+               .where(sealed.c.chain_index.is_not(None))
+               .order_by(sealed.c.chain_index.desc()).limit(1).subquery())
+        # The unsealed entries in id order, each with the chain's end beside it (one query).
         pending = connection.execute(
-            select(table).where(table.c.chain_index.is_(None)).order_by(table.c.id)).all()
+            select(table, end.c.chain_index.label("end_index"), end.c.entry_hash.label("end_hash"))
+            .outerjoin(end, true())
+            .where(table.c.chain_index.is_(None)).order_by(table.c.id)).all()
         if not pending:
             return 0
-        last = connection.execute(
-            select(table.c.chain_index, table.c.entry_hash)
-            .where(table.c.chain_index.is_not(None))
-            .order_by(table.c.chain_index.desc()).limit(1)).first()
-        index, previous = (last.chain_index, last.entry_hash) if last else (0, GENESIS)
+        first = pending[0]
+        index, previous = ((first.end_index, first.end_hash) if first.end_index is not None
+                           else (0, GENESIS))
         values = []
         for entry in pending:
             index += 1
