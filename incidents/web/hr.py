@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import marshmallow as ma
-import segno
 from flask import (
     Blueprint,
     current_app,
@@ -330,7 +329,10 @@ def create_workshop():
 
 def qr_code(link: str) -> str:
     """The link as a QR code, an SVG data URI (the pages allow images from data:), drawn
-    here: no service elsewhere sees the link."""
+    here: no service elsewhere sees the link. segno is imported here, on the first projector
+    page, not by every worker at start (docs/performance.md, memory)."""
+    import segno
+
     return segno.make(link, error="m").svg_data_uri(scale=10, border=4, dark="#000",
                                                     light="#fff")
 
