@@ -199,6 +199,17 @@ def org(make):
 
 
 @pytest.fixture
+def named(org, db_session):
+    """The shared organisation with the names the guides use for whoever handles a report
+    (the receipt says "Din rapport hanteras av Maria Chef (chef)")."""
+    org.manager_a.name = "Maria Chef"
+    org.hr.name = "Hanna HR"
+    org.admin_hr.name = "Anders HR"
+    db_session.commit()
+    return org
+
+
+@pytest.fixture
 def own_database(database_url, tmp_path):
     """A database of the test's own, empty, for code that must commit for real or run in other
     processes (the savepoint of every other test would hide its rows): a SQLite file, or a new

@@ -350,7 +350,7 @@ def update_user(user: User, data: dict[str, Any], actor: User | None = None) -> 
         # Signed-in pages end at once, not at the session's timeout.
         db.session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     db.session.flush()
-    if count_admins() == 0:
+    if count_platform_admins() == 0:
         raise Conflict(
             "This change would leave no active platform admin, and nobody could then add an "
             "organisation or give the role; make another user platform admin first.",
@@ -363,7 +363,7 @@ def update_user(user: User, data: dict[str, Any], actor: User | None = None) -> 
     return user
 
 
-def count_admins() -> int:
+def count_platform_admins() -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(UserRole)

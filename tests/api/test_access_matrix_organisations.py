@@ -264,3 +264,28 @@ def test_statistics_never_mix_two_organisations(client, make, world):
     one = client.get(f"/api/v1/stats/incidents?unit_id={ids['root2']}", headers=headers)
     assert one.status_code == 200
     assert [u["unit_id"] for u in one.get_json()["filters"]["units"]] == [ids["root2"]]
+
+
+def test_nobody_reports_for_a_colleague_of_another_organisation(client, make, world):
+    ids, people = world.ids, world.people
+    refused = client.post("/api/v1/incidents", json={
+        "category": "threat", "perceived_influence_purpose": "yes", "unit_id": ids["a1"],
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "description": "Hot i telefon.", "on_behalf_of": ids["user_d1"]},
+        headers=make.headers(people["employee_a1"]))
+    assert refused.status_code == 422
+    assert list(refused.get_json()["errors"]) == ["on_behalf_of"]
+
+
+def test_hr_sets_head_counts_only_within_its_units(client, make, world):
+    ids, people = world.ids, world.people
+    headers = make.headers(people["hr_forv1"])
+    inside = client.put(f"/api/v1/units/{ids['a1']}/headcounts/2026", json={"count": 12},
+                        headers=headers)
+    assert inside.status_code == 201
+    beside = client.put(f"/api/v1/units/{ids['c1']}/headcounts/2026", json={"count": 12},
+                        headers=headers)
+    assert beside.status_code == 403
+    other = client.put(f"/api/v1/units/{ids['d1']}/headcounts/2026", json={"count": 12},
+                       headers=headers)
+    assert other.status_code == 404

@@ -111,3 +111,10 @@ def test_every_administrative_change_is_audited_with_before_and_after(client, ma
             f"unit {org.a2.id} changed: name Enhet A2 → Enhet A2 (ny)") in details
     assert ("headcount", org.a2.id, org.admin.id,
             f"head-count of unit {org.a2.id} for 2026: — → 12") in details
+
+
+def test_a_unit_someone_holds_a_role_for_is_not_deleted(client, make, org):
+    make.user("statistics_reader", reach=(org.a2,))
+    r = client.delete(f"/api/v1/units/{org.a2.id}", headers=make.headers(org.admin))
+    assert r.status_code == 409
+    assert "hold hr, statistics or admin roles for it" in r.get_json()["detail"]

@@ -24,15 +24,6 @@ def frozen():
         yield
 
 
-@pytest.fixture
-def named(org, db_session):
-    org.manager_a.name = "Maria Chef"
-    org.hr.name = "Hanna HR"
-    org.admin_hr.name = "Anders HR"
-    db_session.commit()
-    return org
-
-
 def _report(client, make, reporter, unit, **fields):
     body = {"category": "threat", "perceived_influence_purpose": "yes",
             "occurred_at": "2026-03-10T08:15:00+01:00", "unit_id": unit.id,

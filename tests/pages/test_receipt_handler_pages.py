@@ -21,15 +21,6 @@ def frozen():
         yield
 
 
-@pytest.fixture
-def named(org, db_session):
-    org.manager_a.name = "Maria Chef"
-    org.hr.name = "Hanna HR"
-    org.admin_hr.name = "Anders HR"
-    db_session.commit()
-    return org
-
-
 def _other_organisation(make):
     """An organisation made after everyone's roles: nobody leads it and no hr reaches it."""
     other = make.unit("Grannkommunen", "organisation")
