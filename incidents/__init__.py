@@ -58,7 +58,7 @@ def register_extensions(app: Flask) -> None:
     audit_chain.listen()
 
     extensions.db.init_app(app)
-    extensions.migrate.init_app(app, extensions.db, directory=_migrations_dir())
+    extensions.defer_migrate(app, _migrations_dir())
     extensions.api.init_app(app)
     extensions.limiter.init_app(app)
     register_proxy_fix(app)

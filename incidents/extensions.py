@@ -9,8 +9,10 @@ import time
 from http import HTTPStatus
 from pathlib import Path
 
+import click
 import marshmallow as ma
 from flask import (
+    Flask,
     Response,
     current_app,
     json,
@@ -20,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_limiter import Limiter
-from flask_migrate import Migrate
 from flask_smorest import Api as _SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -43,7 +44,65 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-migrate = Migrate(compare_type=True, render_as_batch=True)
+
+# Flask-Migrate's options for every migration command: column types compared by autogenerate,
+# and batch operations (ALTER on SQLite copies the table).
+MIGRATE_OPTIONS = {"compare_type": True, "render_as_batch": True}
+
+
+def defer_migrate(app: Flask, directory: str) -> None:
+    """Flask-Migrate for ``app``, with the migrations in ``directory``, bound on first use.
+
+    Flask-Migrate imports alembic, mako and pygments (11 MB per process), which only the
+    `flask db` commands and callers of its functions (``flask_migrate.upgrade()``, the
+    migrations' env.py) need, never a request. So ``app.extensions['migrate']`` and the `db`
+    command group start as stand-ins that import and bind it (``init_migrate``) the first time
+    they are used, and a worker that only serves requests never loads it.
+    """
+    app.extensions["migrate"] = _DeferredMigrate(app, directory)
+    app.cli.add_command(_DeferredMigrateCommands(app))
+
+
+def init_migrate(app: Flask):
+    """Flask-Migrate bound to ``app`` now (idempotent): ``app.extensions['migrate']`` becomes
+    its entry and `flask db` its command group, with the directory ``defer_migrate`` was given
+    and MIGRATE_OPTIONS. Returns the entry."""
+    entry = app.extensions["migrate"]
+    if not isinstance(entry, _DeferredMigrate):
+        return entry
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=entry.directory, **MIGRATE_OPTIONS)
+    return app.extensions["migrate"]
+
+
+class _DeferredMigrate:
+    """``app.extensions['migrate']`` until Flask-Migrate is bound. ``directory`` is known
+    without it (readiness reads it); any other attribute, as Flask-Migrate's functions and
+    env.py read them, binds Flask-Migrate and is answered by its entry."""
+
+    def __init__(self, app: Flask, directory: str) -> None:
+        self._app = app
+        self.directory = directory
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name == "_app":
+            raise AttributeError(name)
+        return getattr(init_migrate(self._app), name)
+
+
+class _DeferredMigrateCommands(click.Group):
+    """`flask db` until Flask-Migrate is bound: listed with its help, and when it runs it binds
+    Flask-Migrate, whose own `db` group takes its place and parses and runs the command."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__("db", help="Perform database migrations.")
+        self._app = app
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        init_migrate(self._app)
+        return self._app.cli.commands["db"].make_context(info_name, args, parent=parent,
+                                                         **extra)
 
 
 def hashed_client() -> str:

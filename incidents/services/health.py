@@ -14,16 +14,17 @@ unknown, and the rest are still read. Nothing here reads a person, a unit or an 
 
 from __future__ import annotations
 
+import ast
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,15 +46,86 @@ class Revisions:
     known: frozenset[str]
 
 
+class MigrationsError(Exception):
+    """The migrations' revision files break a rule of ``read_revisions``."""
+
+
+# The files Alembic reads as revisions: *.py directly in versions/, but not __init__.py or an
+# editor's lock file (.#name.py); Alembic's own pattern (alembic/script/base.py).
+_REVISION_FILE = re.compile(r"(?!\.#|__init__)(.*\.py)$")
+
+
+_REQUIRED = object()
+
+
+def _literal(tree: ast.Module, name: str, path: Path, default: Any = _REQUIRED) -> Any:
+    """The value of the module-level assignment ``name = <literal>`` (annotated or not; the
+    last one, as importing the module would leave it), or ``default`` when there is none; an
+    error when it is not a literal, or missing and required."""
+    for node in reversed(tree.body):
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) and node.value
+                   else [])
+        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
+            try:
+                return ast.literal_eval(node.value)
+            except (ValueError, TypeError):
+                raise MigrationsError(f"{path.name}: {name} is not a literal") from None
+    if default is _REQUIRED:
+        raise MigrationsError(f"{path.name}: no {name}")
+    return default
+
+
+def _down_revisions(value: Any, path: Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple | list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise MigrationsError(f"{path.name}: down_revision is neither None, a revision id nor a "
+                          "tuple of them")
+
+
+def read_revisions(directory: str) -> Revisions:
+    """The head revision(s) of the migrations in ``directory`` and every revision they know,
+    read from the files in its versions/ without importing them (or Alembic, which only the
+    `flask db` commands load).
+
+    Each revision file assigns ``revision`` a string and ``down_revision`` None, a string, or
+    a tuple of strings for a merge, as literals; ``depends_on`` is None. A head is a revision
+    that no other names as its down revision: with one line of migrations, one head; a branch
+    makes two, as Alembic counts them. A file that breaks these rules, a revision id used
+    twice or a down revision that no file defines is a MigrationsError: Alembic would not
+    read the directory as intended either."""
+    defined: dict[str, Path] = {}
+    parents: set[str] = set()
+    for path in sorted((Path(directory) / "versions").iterdir()):
+        if not path.is_file() or not _REVISION_FILE.match(path.name):
+            continue
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        revision = _literal(tree, "revision", path)
+        if not isinstance(revision, str):
+            raise MigrationsError(f"{path.name}: revision is not a string")
+        if revision in defined:
+            raise MigrationsError(f"revision {revision} is defined twice: in "
+                                  f"{defined[revision].name} and {path.name}")
+        defined[revision] = path
+        parents.update(_down_revisions(_literal(tree, "down_revision", path), path))
+        if _literal(tree, "depends_on", path, default=None) is not None:
+            raise MigrationsError(f"{path.name}: depends_on is not None, which this reader "
+                                  "does not follow")
+    unknown = parents - defined.keys()
+    if unknown:
+        raise MigrationsError("down revision(s) that no file defines: "
+                              + ", ".join(sorted(unknown)))
+    return Revisions(frozenset(defined.keys() - parents), frozenset(defined))
+
+
 @functools.cache
 def code_revisions(directory: str) -> Revisions:
-    """The head revision(s) of the migrations in ``directory`` and every revision they know:
-    read once per process."""
-    config = Config()
-    config.set_main_option("script_location", directory)
-    script = ScriptDirectory.from_config(config)
-    return Revisions(frozenset(script.get_heads()),
-                     frozenset(revision.revision for revision in script.walk_revisions()))
+    """``read_revisions(directory)``, read once per process."""
+    return read_revisions(directory)
 
 
 class _Probe:

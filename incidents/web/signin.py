@@ -1,13 +1,15 @@
 """Signing in to the pages with the organisation's OpenID Connect provider (authorization code
 flow with PKCE, by Authlib: state, nonce and the ID token's signature are checked), and signing
-out here and, where the provider offers it, there too."""
+out here and, where the provider offers it, there too.
+
+Authlib (with requests, about 8 MB per process) is imported when a sign-in or sign-out first
+talks to the provider, not when a worker starts: most workers never sign anyone in."""
 
 from __future__ import annotations
 
+import threading
 from urllib.parse import urlencode
 
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import OAuth
 from flask import (
     Blueprint,
     Flask,
@@ -19,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from requests.exceptions import RequestException
 
 from incidents.services import people
 from incidents.web.i18n import _safe_next
@@ -27,6 +28,7 @@ from incidents.web.identity import signed_in_user
 
 blp = Blueprint("signin", __name__)
 PROVIDER = "organisation"
+_oauth_lock = threading.Lock()
 
 
 def oidc_enabled() -> bool:
@@ -35,6 +37,8 @@ def oidc_enabled() -> bool:
 
 def init_oauth(app: Flask) -> None:
     """One OpenID Connect client per app (Authlib), registered from the app's settings."""
+    from authlib.integrations.flask_client import OAuth
+
     oauth = OAuth(app)
     app.extensions["incidents.oauth"] = oauth
     if app.config.get("OIDC_CLIENT_ID"):
@@ -49,13 +53,21 @@ def init_oauth(app: Flask) -> None:
         )
 
 
-@blp.record_once
-def _on_register(state) -> None:
-    init_oauth(state.app)
-
-
 def _provider():
-    return current_app.extensions["incidents.oauth"].create_client(PROVIDER)
+    """The provider's client; the app's OpenID Connect client is made on first use."""
+    app = current_app._get_current_object()
+    with _oauth_lock:
+        if "incidents.oauth" not in app.extensions:
+            init_oauth(app)
+    return app.extensions["incidents.oauth"].create_client(PROVIDER)
+
+
+def _provider_errors() -> tuple[type[Exception], ...]:
+    """What talking to the provider may raise: the provider unreachable, or a refusal."""
+    from authlib.common.errors import AuthlibBaseError
+    from requests.exceptions import RequestException
+
+    return RequestException, AuthlibBaseError, ValueError
 
 
 def complete_sign_in(user_id: int, id_token: str | None = None):
@@ -83,7 +95,7 @@ def start():
         return _provider().authorize_redirect(
             current_app.config["PUBLIC_BASE_URL"] + url_for("signin.callback")
         )
-    except (RequestException, AuthlibBaseError, ValueError):
+    except _provider_errors():
         return _provider_unreachable()
 
 
@@ -93,7 +105,7 @@ def callback():
         return redirect(url_for("signin.page"))
     try:
         token = _provider().authorize_access_token()
-    except (AuthlibBaseError, RequestException, ValueError, KeyError):
+    except (*_provider_errors(), KeyError):
         # A wrong or replayed state, a refused code, a bad ID token or an unreachable provider.
         flash(_("Signing in did not succeed. Try again."), "error")
         return redirect(url_for("signin.page")), 303
@@ -122,7 +134,7 @@ def sign_out():
     if id_token and oidc_enabled() and current_app.config["OIDC_END_SESSION"]:
         try:
             metadata = _provider().load_server_metadata()
-        except (RequestException, AuthlibBaseError, ValueError):
+        except _provider_errors():
             metadata = {}
         end_session = metadata.get("end_session_endpoint")
         if end_session:
