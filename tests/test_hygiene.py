@@ -84,7 +84,7 @@ def test_a_database_that_is_away_is_503_with_retry_after_and_no_sql(
     def away(*_args, **_kwargs):
         raise _operational(cause)
 
-    monkeypatch.setattr(reporting, "list_incidents", away)
+    monkeypatch.setattr(reporting, "list_incident_records", away)
     with caplog.at_level(logging.DEBUG):
         response = client.get("/api/v1/incidents", headers=make.headers(org.hr))
     assert response.status_code == 503
@@ -100,7 +100,7 @@ def test_the_retry_after_of_a_database_outage_is_a_setting(app, client, make, or
     def away(*_args, **_kwargs):
         raise _operational(psycopg.OperationalError("connection refused"))
 
-    monkeypatch.setattr(reporting, "list_incidents", away)
+    monkeypatch.setattr(reporting, "list_incident_records", away)
     response = client.get("/api/v1/incidents", headers=make.headers(org.hr))
     assert (response.status_code, response.headers["Retry-After"]) == (503, "7")
 
@@ -129,7 +129,7 @@ def test_a_wrong_statement_is_a_500_not_a_503_and_shows_no_sql(
     def wrong(*_args, **_kwargs):
         raise error
 
-    monkeypatch.setattr(reporting, "list_incidents", wrong)
+    monkeypatch.setattr(reporting, "list_incident_records", wrong)
     with caplog.at_level(logging.DEBUG):
         response = client.get("/api/v1/incidents", headers=make.headers(org.hr))
     assert response.status_code == 500

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from sqlalchemy import and_, literal, select, union_all
+from sqlalchemy import and_, bindparam, literal, select, union_all
 from sqlalchemy.sql import Select
 
 from incidents.domain import Role
@@ -113,11 +114,18 @@ def responsible_handlers(unit_id: int, exclude: Iterable[int | None] = ()) -> li
     return responsible_for_units([unit_id], exclude).get(unit_id, [])
 
 
+@lru_cache(maxsize=1)
+def _candidates_of_units() -> Select:
+    """``_candidates`` of the units bound as ``handler_units``, made once per process: building
+    the recursive statement cost a report more than running it."""
+    return _candidates(_ancestors(bindparam("handler_units", expanding=True)))
+
+
 def _candidates_by_unit(unit_ids: Iterable[int]) -> dict[int, list]:
     ids = sorted(set(unit_ids))
     if not ids:
         return {}
-    rows = db.session.execute(_candidates(_ancestors(ids))).all()
+    rows = db.session.execute(_candidates_of_units(), {"handler_units": ids}).all()
     by_unit: dict[int, list] = {unit_id: [] for unit_id in ids}
     for row in rows:
         by_unit.setdefault(row.start_id, []).append(row)

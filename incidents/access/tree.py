@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.sql import Select
 
 from incidents.extensions import db
@@ -17,8 +18,19 @@ from incidents.models import Unit, subtree_ids_query
 
 
 def subtree(root_ids) -> Select:
-    """The ids of the given units and every unit below them, as a selectable for ``in_``."""
+    """The ids of the given units and every unit below them, as a selectable for ``in_``.
+
+    For a list of ids the selectable is made once per process and set of ids: it is SQL, not
+    data (the units are read when it runs), and building it cost more than running it."""
+    if isinstance(root_ids, list | tuple | set | frozenset) and all(
+            isinstance(unit_id, int) for unit_id in root_ids):
+        return _subtree_of(tuple(sorted(set(root_ids))))
     return subtree_ids_query(root_ids)
+
+
+@lru_cache(maxsize=4096)
+def _subtree_of(root_ids: tuple[int, ...]) -> Select:
+    return subtree_ids_query(list(root_ids))
 
 
 def unit_within(unit_id: int | None, root_ids: Iterable[int]) -> bool:
@@ -32,16 +44,22 @@ def unit_within(unit_id: int | None, root_ids: Iterable[int]) -> bool:
 
 def roots_of(unit_ids: Iterable[int]) -> dict[int, int]:
     """Each unit → its organisation (root), in one query (no whole-tree load: the hot paths
-    ask it)."""
+    ask it); a unit that does not exist is left out."""
     starts = sorted(set(unit_ids))
     if not starts:
         return {}
+    rows = db.session.execute(_roots_query(), {"root_starts": starts})
+    return {row.start: row.id for row in rows}
+
+
+@lru_cache(maxsize=1)
+def _roots_query() -> Select:
+    """``roots_of``'s statement, made once per process (the units are bound per call)."""
     up = select(Unit.id.label("start"), Unit.id, Unit.parent_id).where(
-        Unit.id.in_(starts)).cte(recursive=True)
+        Unit.id.in_(bindparam("root_starts", expanding=True))).cte(recursive=True)
     up = up.union_all(select(up.c.start, Unit.id, Unit.parent_id).where(
         Unit.id == up.c.parent_id))
-    rows = db.session.execute(select(up.c.start, up.c.id).where(up.c.parent_id.is_(None)))
-    return {row.start: row.id for row in rows}
+    return select(up.c.start, up.c.id).where(up.c.parent_id.is_(None))
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import jsonify
+
 from incidents import auth
 from incidents.api.base import (
     ApiView,
@@ -29,9 +31,11 @@ from incidents.schemas.incidents import (
     IncidentSchema,
     IncidentUpdateSchema,
 )
+from incidents.schemas.plain import plain_dump
 from incidents.services import notifications, reporting
 
 blp = Blueprint("incidents", __name__, description="Incidents of unauthorised influence")
+_dump_incidents = plain_dump(IncidentSchema())
 
 
 @blp.route("/categories")
@@ -61,8 +65,10 @@ class Incidents(ApiView):
     @blp.response(200, IncidentPageSchema)
     def get(self, args):
         """Incidents in your scope, newest first (keyset pagination)"""
-        page = reporting.list_incidents(auth.current_user(), args)
-        return {"items": page.items, "next_cursor": page.next_cursor}
+        page = reporting.list_incident_records(auth.current_user(), args)
+        # The page's records dumped as IncidentPageSchema would, without its machinery
+        # (schemas/plain.py): marshmallow was the most of a list's time.
+        return jsonify({"items": _dump_incidents(page.items), "next_cursor": page.next_cursor})
 
     @authenticated(blp, *sorted(REPORTING_ROLES))
     @documents_errors(blp, 400, 413, 415)

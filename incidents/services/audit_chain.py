@@ -14,8 +14,10 @@ When the chain is sealed:
   without waiting for the disk (``synchronous_commit`` off for that transaction only). So no
   lock is held across a request's durable commit — audited requests no longer commit one at a
   time (docs/performance.md) — and the entry itself is still written durably in the request's
-  own transaction. A seal lost in a crash loses nothing: the entries stay unsealed and the next
-  seal after any audited commit chains them.
+  own transaction. A web request does not make that seal itself: it asks its process's
+  ``Sealer``, whose thread seals what every request of the moment committed in one transaction,
+  so under load one seal serves many requests. A seal lost in a crash loses nothing: the entries
+  stay unsealed and the next seal after any audited commit chains them.
 * **SQLite**, and a session bound to a caller's connection (the tests' savepoints): just before
   the commit, in the same transaction (``seal``). SQLite's write lock, which every transaction of
   this service takes at BEGIN, orders them anyway.
@@ -27,13 +29,18 @@ walks the chain and names the first entry that does not hold: ``flask audit veri
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import os
 import secrets
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
+from flask import has_request_context
 from sqlalchemy import Engine, bindparam, event, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -90,9 +97,10 @@ def _after_flush(session: Session, _context) -> None:
 
 def _on_execute(state) -> None:
     statement = state.statement
-    if getattr(statement, "is_insert", False) and getattr(statement, "table", None) is (
-        AuditEntry.__table__
-    ):
+    # An insert of the entity (audit.record) names the table annotated, not the table itself.
+    table = getattr(statement, "table", None)
+    if getattr(statement, "is_insert", False) and table is not None and (
+            getattr(table, "name", None) == AuditEntry.__tablename__):
         _mark(state.session)
 
 
@@ -117,8 +125,13 @@ def _before_commit(session: Session) -> None:
 def _after_commit(session: Session) -> None:
     """The request's own work is committed: a seal that fails now (the database gone a moment
     later) must not turn its answer into an error. Its entries stay unsealed, and the next seal
-    chains them."""
+    chains them. A web request hands the seal to the process's sealer, which seals what every
+    request of the moment committed in one go; elsewhere (commands, the scheduler) it is sealed
+    here and now."""
     if not session.info.pop(_SEAL_AFTER_COMMIT, False):
+        return
+    if has_request_context():
+        sealer.request(session.get_bind())
         return
     try:
         seal_committed(session.get_bind())
@@ -199,6 +212,79 @@ def seal_committed(engine: Engine) -> int:
             values)
         return len(values)
 
+
+class Sealer:
+    """The seals of one process's web requests, made by one thread of its own: after a request
+    commits it asks for a seal and answers at once; the thread waits ``delay`` seconds for the
+    requests of the same moment, then chains everything committed and unsealed in one short
+    transaction (``seal_committed``). Under load one seal covers many entries instead of one
+    transaction per request (docs/performance.md). An entry is unsealed for that moment only; a
+    seal that fails (the database away) leaves its entries to the next one, which chains
+    them."""
+
+    def __init__(self, delay: float = 0.05) -> None:
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._sealed = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._engines: dict[int, Engine] = {}
+        self._asked = 0
+        self._done = 0
+        self.rounds = 0  # seals made, for the tests and the curious
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def request(self, engine: Engine) -> None:
+        """Seal what ``engine``'s database holds unsealed, soon."""
+        with self._lock:
+            self._engines[id(engine)] = engine
+            self._asked += 1
+            # A forked worker does not inherit its parent's thread: it starts its own.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="audit-sealer",
+                                                daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until every seal asked for so far has run; whether it did within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            wanted = self._asked
+            while self._done < wanted:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._thread is None or not self._thread.is_alive():
+                    return False
+                self._sealed.wait(left)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(self.delay)
+            # Cleared before the requests are taken: one that asks from here on wakes the next
+            # round, and one that asked before is in this one (its commit came before it asked,
+            # so the seal's snapshot sees its entries).
+            self._wake.clear()
+            with self._lock:
+                engines, self._engines = list(self._engines.values()), {}
+                asked = self._asked
+            for engine in engines:
+                try:
+                    seal_committed(engine)
+                except Exception as error:  # noqa: BLE001 - the thread must outlive any failure
+                    log.warning("audit entries left for the next seal: %s",
+                                type(getattr(error, "orig", None) or error).__name__)
+            with self._lock:
+                self._done = asked
+                self.rounds += 1
+                self._sealed.notify_all()
+
+
+sealer = Sealer()
+# A worker that stops (gunicorn's graceful restart) seals what its last requests wrote.
+atexit.register(sealer.settle, 2.0)
 
 _listening = False
 

@@ -145,8 +145,11 @@ def _check_ia(ia_reported: bool, ia_reference: str | None) -> None:
 def _check_unit(unit_id: int, user: User | None = None) -> None:
     """The unit exists and, for a named reporter, belongs to their organisation: another
     municipality's unit is as unknown to them as one that does not exist."""
-    if db.session.get(Unit, unit_id) is None or (
-            user is not None and not access.in_organisations_of(user, unit_id)):
+    if user is not None and not access.is_platform_admin(user):
+        known = access.in_organisations_of(user, unit_id)  # only a unit that exists is in one
+    else:
+        known = db.session.get(Unit, unit_id) is not None
+    if not known:
         raise field_error("unit_id", f"there is no unit {unit_id}")
 
 
@@ -339,17 +342,46 @@ def list_incidents(user: User, filters: dict[str, Any]) -> Page:
     at the page's length before they are merged: each part seeks its own index, so an employee's
     list costs the same with no reports or thousands, on any number of incidents (an OR over
     the columns made PostgreSQL walk the whole list's order; docs/performance.md)."""
-    limit = filters["limit"]
     rows = list(db.session.scalars(list_query(user, filters)))
+    return _page(rows, filters["limit"])
+
+
+def list_incident_records(user: User, filters: dict[str, Any]) -> Page:
+    """``list_incidents`` as plain records (the incident's columns and its
+    ``additional_categories``), for the API's answer: the same query, scope and page, without
+    making an ORM object of each incident and each form (docs/performance.md)."""
+    table = Incident.__table__
+    rows = db.session.execute(list_query(user, filters, columns=table.columns)).all()
+    records = [dict(row._mapping) for row in rows]
+    additional: dict[int, list[str]] = {}
+    if records:
+        forms = db.session.execute(
+            select(IncidentForm.incident_id, IncidentForm.category)
+            .where(IncidentForm.incident_id.in_([r["id"] for r in records]),
+                   IncidentForm.is_primary.is_(False))
+            .order_by(IncidentForm.incident_id, IncidentForm.category))
+        for incident_id, category in forms:
+            additional.setdefault(incident_id, []).append(category)
+    for record in records:
+        record["additional_categories"] = additional.get(record["id"], [])
+    return _page(records, filters["limit"])
+
+
+def _page(rows: list, limit: int) -> Page:
+    """A page of ``limit`` rows of the ``limit + 1`` read, and the cursor to the next one."""
     has_more = len(rows) > limit
     items = rows[:limit]
-    last = items[-1] if has_more else None
-    return Page(items=items, next_cursor=last and encode_cursor(last.occurred_at.isoformat(),
-                                                                 last.id))
+    if not has_more:
+        return Page(items=items, next_cursor=None)
+    last = items[-1]
+    occurred_at, last_id = ((last["occurred_at"], last["id"]) if isinstance(last, dict)
+                            else (last.occurred_at, last.id))
+    return Page(items=items, next_cursor=encode_cursor(occurred_at.isoformat(), last_id))
 
 
-def list_query(user: User, filters: dict[str, Any]) -> Select:
-    """The incidents of one page of ``list_incidents`` and the one after it (limit + 1)."""
+def list_query(user: User, filters: dict[str, Any], *, columns=None) -> Select:
+    """The incidents of one page of ``list_incidents`` and the one after it (limit + 1): the
+    ORM's incidents, or the given ``columns`` of them."""
     limit = filters["limit"]
     conditions = _list_filters(filters)
     order = (Incident.occurred_at.desc(), Incident.id.desc())
@@ -365,4 +397,5 @@ def list_query(user: User, filters: dict[str, Any]) -> Select:
         page = (select(merged.c.occurred_at, merged.c.id)
                 .order_by(merged.c.occurred_at.desc(), merged.c.id.desc())
                 .limit(limit + 1).subquery())
-    return select(Incident).join(page, Incident.id == page.c.id).order_by(*order)
+    chosen = select(Incident) if columns is None else select(*columns)
+    return chosen.join(page, Incident.id == page.c.id).order_by(*order)

@@ -186,13 +186,12 @@ def test_entries_without_a_kind_are_only_for_those_who_could_read_the_case(clien
     incident = make.incident(org.employee_a1, org.a1)
     admin_a = make.user("admin", reach=(org.dept_a,))
     hr_a = make.user("employee", "hr", unit=org.dept_a, reach=(org.dept_a,))
-    entries = [
+    with_case, without = [
         audit.record(org.manager_a, AuditAction.UPDATE, incident.id,
                      detail="police report: outcome convicted recorded"),
         audit.record(org.admin, AuditAction.UPDATE, None, detail="setting X: 1 → 2"),
     ]
     make.session.commit()
-    with_case, without = (entry.id for entry in entries)
     assert make.session.scalars(select(AuditEntry.record).where(
         AuditEntry.id.in_([with_case, without]))).all() == [None, None]
 
