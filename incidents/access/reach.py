@@ -27,10 +27,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import g, has_request_context
-from sqlalchemy import and_, bindparam, exists, false, or_, true
+from sqlalchemy import and_, exists, false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from incidents.access.tree import UnitTree, roots_of, subtree, unit_within
+from incidents.access.tree import UnitTree, one_of, roots_of, subtree, unit_within
 from incidents.domain import Role
 from incidents.extensions import db
 from incidents.models import Incident, Survey, SurveyUnit, User, Workshop, WorkshopUnit
@@ -132,11 +132,7 @@ def list_branches(user: User, *, own_only: bool = False) -> list[ColumnElement[b
         and_(Incident.on_behalf_of_id == user.id, Incident.reporter_id.is_distinct_from(user.id)),
     ]
     if not own_only and handling_units(user):
-        # The ids as literals in the statement: 500 bound parameters cost more in Python than
-        # the subquery cost PostgreSQL.
-        units = bindparam("handled_units", handled_unit_ids(user), expanding=True,
-                          literal_execute=True)
-        branches.append(and_(Incident.unit_id.in_(units),
+        branches.append(and_(one_of(Incident.unit_id, handled_unit_ids(user)),
                              Incident.reporter_id.is_distinct_from(user.id),
                              Incident.on_behalf_of_id.is_distinct_from(user.id)))
     return branches
