@@ -2,11 +2,12 @@
 years of demo data (500 units), against the equivalent GROUP BY run directly in PostgreSQL
 (docs/performance.md).
 
-    .venv/bin/python -m bench.stats [--incidents 1000000] [--small 100000] [--repeat 5]
+    .venv/bin/python -m bench.stats [--incidents 1000000] [--small 100000] [--repeat 5] [--keep]
 
 Targets: the demo data loaded in under 60 s; the API within 1.5x the reference; the
 serving worker's peak memory growth under 200 MB; time from the small to the large data set
-growing no faster than the number of incidents.
+growing no faster than the number of incidents; every published cell of the API equal to the
+reference's counts rolled up to the API's rows.
 """
 
 from __future__ import annotations
@@ -41,16 +42,43 @@ LOAD_REFERENCE = ("CREATE TEMP TABLE copy_i AS SELECT * FROM incidents; "
                   "CREATE TEMP TABLE copy_f AS SELECT * FROM incident_forms")
 
 
-def reference_seconds(name: str, repeat: int) -> tuple[float, int]:
+def reference_seconds(name: str, repeat: int) -> tuple[float, list[tuple]]:
     with psycopg.connect(harness.database_url(name)) as connection:
-        rows = 0
+        rows: list[tuple] = []
 
         def run():
             nonlocal rows
-            rows = len(connection.execute(REFERENCE, {"start": START, "end": UNTIL}).fetchall())
+            rows = connection.execute(REFERENCE, {"start": START, "end": UNTIL}).fetchall()
 
         run()  # warm the cache, as the API's first call does below
         return harness.median_seconds(run, repeat)[0], rows
+
+
+def disagreements(name: str, body: dict, reference: list[tuple]) -> tuple[int, int]:
+    """The API's published cells that differ from the reference's counts rolled up by hand
+    to the API's rows (each unit to the selected unit's sub-unit above it), and the cells
+    compared. Suppressed cells are not compared; a cell the API leaves out must be 0."""
+    with psycopg.connect(harness.database_url(name)) as connection:
+        parent = dict(connection.execute("SELECT id, parent_id FROM units").fetchall())
+    selected = {unit["unit_id"] for unit in body["filters"]["units"]}
+
+    def row_of(unit: int) -> int:
+        while unit not in selected and parent[unit] not in selected:
+            unit = parent[unit]
+        return unit
+
+    expected: dict[tuple, int] = {}
+    for month, unit, category, count in reference:
+        key = (row_of(unit), category, month)
+        expected[key] = expected.get(key, 0) + count
+    wrong = compared = 0
+    for row in body["rows"]:
+        key = (row["unit_id"], row["category"], row["month"])
+        if not row["suppressed"]:
+            compared += 1
+            wrong += row["count"] != expected.get(key, 0)
+        expected.pop(key, None)
+    return wrong + sum(1 for n in expected.values() if n), compared
 
 
 def load_reference_seconds(name: str) -> float:
@@ -61,8 +89,8 @@ def load_reference_seconds(name: str) -> float:
         return time.perf_counter() - started
 
 
-def api_seconds(name: str, repeat: int) -> tuple[float, float, int]:
-    """The median time of the request, the worker's peak memory growth in MB, the rows."""
+def api_seconds(name: str, repeat: int) -> tuple[float, float, dict]:
+    """The median time of the request, the worker's peak memory growth in MB, the answer."""
     token = harness.flask(name, "tokens", "issue", f"hr@{'demo.invalid'}").strip()
     headers = {"Authorization": f"Bearer {token}"}
     path = (f"/api/v1/stats/incidents?group_by=unit,category,month&from={START}&to={UNTIL}")
@@ -78,24 +106,28 @@ def api_seconds(name: str, repeat: int) -> tuple[float, float, int]:
         peak = harness.memory_kb(worker)["VmHWM"]
     import json
 
-    rows = len(json.loads(body)["rows"])
-    return median, max(0, peak - before) / 1024, rows
+    return median, max(0, peak - before) / 1024, json.loads(body)
 
 
-def measure(incidents: int, repeat: int) -> dict[str, float]:
+def measure(incidents: int, repeat: int, keep: bool = False) -> dict[str, float]:
     name = f"bench_stats_{incidents}"
     print(f"{incidents} incidents:")
     load = harness.load_demo(name, incidents, UNTIL.isoformat())
     load_reference = load_reference_seconds(name)
-    api, memory, api_rows = api_seconds(name, repeat)
+    api, memory, body = api_seconds(name, repeat)
     reference, reference_rows = reference_seconds(name, repeat)
-    harness.drop_database(name)
+    wrong, compared = disagreements(name, body, reference_rows)
+    if not keep:
+        harness.drop_database(name)
     print(f"  load {load:6.1f} s (PostgreSQL copying the same rows into bare tables: "
           f"{load_reference:.1f} s)")
-    print(f"  api {api * 1000:8.1f} ms ({api_rows} rows); reference GROUP BY "
-          f"{reference * 1000:8.1f} ms ({reference_rows} rows); ratio {api / reference:.2f}; "
-          f"worker peak memory growth {memory:.1f} MB")
-    return {"load": load, "api": api, "reference": reference, "memory": memory}
+    print(f"  api {api * 1000:8.1f} ms ({len(body['rows'])} rows); reference GROUP BY "
+          f"{reference * 1000:8.1f} ms ({len(reference_rows)} rows); ratio "
+          f"{api / reference:.2f}; worker peak memory growth {memory:.1f} MB")
+    print(f"  the API's cells against the reference rolled up to its rows: {compared} "
+          f"compared, {wrong} differ")
+    return {"load": load, "api": api, "reference": reference, "memory": memory,
+            "wrong": wrong}
 
 
 def main() -> None:
@@ -103,11 +135,13 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the databases (bench_stats_N) for profiling afterwards")
     args = parser.parse_args()
     print(f"machine: {harness.machine()}; period {START} to {UNTIL}, 500 units; "
           f"median of {args.repeat} requests after one warm-up")
-    small = measure(args.small, args.repeat)
-    large = measure(args.incidents, args.repeat)
+    small = measure(args.small, args.repeat, args.keep)
+    large = measure(args.incidents, args.repeat, args.keep)
     growth = large["api"] / small["api"]
     size = args.incidents / args.small
     ratio = large["api"] / large["reference"]
@@ -121,6 +155,8 @@ def main() -> None:
     print(f"time {args.small} -> {args.incidents}: x{growth:.2f} for x{size:.0f} the incidents "
           f"(reference x{large['reference'] / small['reference']:.2f}), target no faster than "
           f"linear: {harness.verdict(growth <= size)}")
+    wrong = small["wrong"] + large["wrong"]
+    print(f"cells that differ from the reference: {wrong}, target 0: {harness.verdict(not wrong)}")
 
 
 if __name__ == "__main__":

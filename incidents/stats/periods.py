@@ -63,12 +63,6 @@ class _LocalMonth(FunctionElement):
     name = "local_month"
 
 
-@compiles(_LocalMonth)
-def _local_month_by_boundaries(element, compiler, **kw):
-    _column, by_boundaries, _zone = element.clauses
-    return compiler.process(by_boundaries, **kw)
-
-
 @compiles(_LocalMonth, "postgresql")
 def _local_month_by_zone(element, compiler, **kw):
     column, _by_boundaries, zone = element.clauses
@@ -76,13 +70,75 @@ def _local_month_by_zone(element, compiler, **kw):
             ", 'YYYY-MM')")
 
 
+class _LocalMonthStart(FunctionElement):
+    """What a query groups by to count per local month. PostgreSQL: the local moment cut to
+    its month (a timestamp, cheaper to group by than text made for every row); elsewhere the
+    month's label by boundaries, as _LocalMonth."""
+
+    inherit_cache = True
+    name = "local_month_start"
+
+
+@compiles(_LocalMonth)
+@compiles(_LocalMonthStart)
+def _by_boundaries(element, compiler, **kw):
+    """Without time zones in the database (SQLite): the month's label by its boundaries."""
+    _column, by_boundaries, _zone = element.clauses
+    return compiler.process(by_boundaries, **kw)
+
+
+@compiles(_LocalMonthStart, "postgresql")
+def _month_start_by_zone(element, compiler, **kw):
+    column, _by_boundaries, zone = element.clauses
+    return (f"date_trunc('month', timezone({compiler.process(zone, **kw)}, "
+            f"{compiler.process(column, **kw)}))")
+
+
+class _MonthLabelOf(FunctionElement):
+    """The label ('2026-02') of a _LocalMonthStart: PostgreSQL formats the timestamp once per
+    group; elsewhere the grouping is the label already."""
+
+    type = String()
+    inherit_cache = True
+    name = "month_label_of"
+
+
+@compiles(_MonthLabelOf)
+def _label_as_is(element, compiler, **kw):
+    (start,) = element.clauses
+    return compiler.process(start, **kw)
+
+
+@compiles(_MonthLabelOf, "postgresql")
+def _label_by_to_char(element, compiler, **kw):
+    (start,) = element.clauses
+    return f"to_char({compiler.process(start, **kw)}, 'YYYY-MM')"
+
+
+def _by_boundaries(column, start: date, end: date) -> ColumnElement[str]:
+    months = months_between(start, end)
+    whens = [(column < local_midnight(next_month(m)), literal(month_label(m))) for m in months]
+    return case(*whens, else_=literal(month_label(months[-1])))
+
+
 def month_bucket(column, start: date, end: date) -> ColumnElement[str]:
     """An SQL expression naming the local month ('2026-02') a UTC moment falls in, for moments
     between start and end (inclusive days)."""
-    months = months_between(start, end)
-    whens = [(column < local_midnight(next_month(m)), literal(month_label(m))) for m in months]
-    by_boundaries = case(*whens, else_=literal(month_label(months[-1])))
-    return _LocalMonth(column, by_boundaries, literal(current_app.config["TIMEZONE"]))
+    return _LocalMonth(column, _by_boundaries(column, start, end),
+                       literal(current_app.config["TIMEZONE"]))
+
+
+def month_grouping(column, start: date, end: date) -> tuple[ColumnElement, ColumnElement[str]]:
+    """To count per local month of a UTC moment between start and end (inclusive days): the
+    expression to GROUP BY and the month's label ('2026-02') to select beside it. The label is
+    made from the grouping (the same bound parameters), so PostgreSQL accepts it as grouped.
+
+    On PostgreSQL, grouping by the month's start and formatting each group's once is faster
+    than formatting every row (about 140 against 170 ms at 100,000 incidents,
+    docs/performance.md); the months are the same."""
+    grouping = _LocalMonthStart(column, _by_boundaries(column, start, end),
+                                literal(current_app.config["TIMEZONE"]))
+    return grouping, _MonthLabelOf(grouping)
 
 
 def occurred_within(start: date, end: date):
