@@ -231,3 +231,9 @@ def own_database(database_url, tmp_path):
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def no_suppression(app, monkeypatch):
+    """Counting tests see every count: a threshold of 1 disables disclosure control."""
+    monkeypatch.setitem(app.config, "STATS_SUPPRESSION_THRESHOLD", 1)

@@ -48,12 +48,6 @@ def clock():
         yield frozen
 
 
-@pytest.fixture
-def no_suppression(app, monkeypatch):
-    """Counting tests see every count: a threshold of 1 disables disclosure control."""
-    monkeypatch.setitem(app.config, "STATS_SUPPRESSION_THRESHOLD", 1)
-
-
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 

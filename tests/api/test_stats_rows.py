@@ -30,11 +30,6 @@ def _frozen():
         yield
 
 
-@pytest.fixture
-def no_suppression(app, monkeypatch):
-    monkeypatch.setitem(app.config, "STATS_SUPPRESSION_THRESHOLD", 1)
-
-
 def file(make, org, unit, when: str, n: int = 1, **fields):
     at = datetime.fromisoformat(when).replace(tzinfo=UTC)
     return [make.incident(org.employee_a1, unit, occurred_at=at, **fields) for _ in range(n)]

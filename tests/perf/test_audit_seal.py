@@ -6,8 +6,6 @@ returned."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,6 +13,7 @@ from incidents.domain import AuditAction
 from incidents.extensions import db
 from incidents.models import AuditEntry
 from incidents.services import audit, audit_chain
+from tests.perf.threads import run_in_threads
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -39,25 +38,16 @@ def test_a_commit_is_sealed_right_after_it(real_app):
 
 def _audit_in_threads(app, threads: int, each: int, context) -> None:
     """``threads`` threads each committing ``each`` audited transactions, each in its own
-    ``context(app)`` (an app context, or a request's); fails on any thread's error."""
-    failures: list[BaseException] = []
+    ``context(app)`` (an app context, or a request's)."""
 
     def work(worker: int) -> None:
-        try:
-            for n in range(each):
-                with context(app):
-                    audit.record(None, AuditAction.READ, None, detail=f"w{worker} n{n}")
-                    db.session.commit()
-                    db.session.remove()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failures.append(exc)
+        for n in range(each):
+            with context(app):
+                audit.record(None, AuditAction.READ, None, detail=f"w{worker} n{n}")
+                db.session.commit()
+                db.session.remove()
 
-    running = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
-    for thread in running:
-        thread.start()
-    for thread in running:
-        thread.join()
-    assert failures == []
+    run_in_threads(work, threads)
 
 
 def test_concurrent_audited_commits_make_one_whole_chain(real_app):

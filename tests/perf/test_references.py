@@ -5,13 +5,12 @@ No lock is held across a request: on PostgreSQL the number is taken in a transac
 
 from __future__ import annotations
 
-import threading
-
 import sqlalchemy as sa
 
 from incidents.extensions import db
 from incidents.models import ReferenceCounter
 from incidents.services import reporting
+from tests.perf.threads import run_in_threads
 
 YEAR = 2026
 
@@ -25,25 +24,16 @@ def _number(reference: str) -> int:
 def test_concurrent_reports_get_unique_increasing_numbers(real_app):
     threads, each = 8, 25
     taken: dict[int, list[int]] = {}
-    failures: list[BaseException] = []
 
     def report(worker: int) -> None:
-        try:
-            with real_app.app_context():
-                mine = taken.setdefault(worker, [])
-                for _ in range(each):
-                    mine.append(_number(reporting.next_reference(YEAR)))
-                    db.session.commit()
-                db.session.remove()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            failures.append(exc)
+        with real_app.app_context():
+            mine = taken.setdefault(worker, [])
+            for _ in range(each):
+                mine.append(_number(reporting.next_reference(YEAR)))
+                db.session.commit()
+            db.session.remove()
 
-    workers = [threading.Thread(target=report, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert not failures
+    run_in_threads(report, threads)
     numbers = [n for mine in taken.values() for n in mine]
     # Unique, and with no report failing, no gap: exactly 1..200.
     assert sorted(numbers) == list(range(1, threads * each + 1))
