@@ -240,7 +240,12 @@ def _migrations_check(probe: _Probe, found: frozenset[str] | None) -> dict[str, 
     a newer release has migrated the database while this worker still runs the old code, as
     every upgrade does for a moment (docs/operations.md, "Upgrading"); migrations keep the old
     code working, so it stays ready and says so."""
-    code = code_revisions(current_app.extensions["migrate"].directory)
+    try:
+        code = code_revisions(current_app.extensions["migrate"].directory)
+    except MigrationsError as error:
+        # The release's own migration files cannot be read as revisions: not ready, and why.
+        return {"ok": False, "required": True, "database": sorted(found or ()), "code": [],
+                "detail": f"the migrations of this code cannot be read: {error}"}
     check = {"ok": False, "required": True, "database": sorted(found or ()),
              "code": sorted(code.heads)}
     if not probe.up:

@@ -196,3 +196,22 @@ def test_a_stopped_scheduler_is_reported_as_stopped(app, client, required):
     scheduler = response.get_json()["checks"]["scheduler"]
     assert scheduler["state"] == "stopped"
     assert f"stopped at {T:%Y-%m-%d %H:%M:%S} UTC" in scheduler["detail"]
+
+
+def test_readiness_says_not_ready_when_the_migrations_cannot_be_read(own_database, tmp_path):
+    """A release whose revision files cannot be read as revisions (services/health.py,
+    read_revisions) is not ready, and says why; it is not a 500."""
+    migrations = tmp_path / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (migrations / "versions" / "broken.py").write_text(
+        'revision = "f00"\ndown_revision = "nowhere"\n')
+    with service_on(own_database, SECRET_KEY=TEST_SECRET) as app:
+        with app.app_context():
+            upgrade()
+        app.extensions["migrate"].directory = str(migrations)
+        response = app.test_client().get("/api/v1/health/ready")
+    assert response.status_code == 503, response.get_data(as_text=True)
+    check = response.get_json()["checks"]["migrations"]
+    assert check["ok"] is False and check["code"] == []
+    assert "cannot be read" in check["detail"] and "nowhere" in check["detail"]
+
